@@ -1,0 +1,105 @@
+"""Command-line interface: parse arguments, call the library, print. Nothing else."""
+
+from __future__ import annotations
+
+import json
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .errors import CommentmineError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="commentmine: tag contact-center survey comments with themes.")
+
+
+@contextmanager
+def _errors():
+    """One line on stderr and exit code 2 for any user-fixable problem; no traceback."""
+    try:
+        yield
+    except CommentmineError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    except KeyboardInterrupt:
+        typer.echo("error: interrupted; no output was written", err=True)
+        raise typer.Exit(130) from None
+
+
+@app.command()
+def tag(
+    input: Path = typer.Argument(..., help="Export to tag: .csv .tsv .xlsx .parquet .jsonl"),
+    output: Path = typer.Option(..., "-o", "--output", help="Output file: .csv .jsonl .parquet .xlsx"),
+    text_column: Optional[str] = typer.Option(None, help="Column with the comment (default: auto-detect)"),
+    id_column: Optional[str] = typer.Option(None, help="Column with the response id (default: row number)"),
+    model: Optional[Path] = typer.Option(None, help="Model folder (default: the shipped model)"),
+    taxonomy: Optional[Path] = typer.Option(None, help="TOML file that edits or adds themes"),
+    jobs: int = typer.Option(0, help="Worker processes (0: one per core, up to 4)"),
+    chunksize: int = typer.Option(20000, help="Rows per chunk"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary"),
+):
+    """Tag every comment of an export with themes, scores and evidence spans."""
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from .pipeline import tag_file
+
+    with _errors():
+        progress = Progress(TextColumn("tagging"), BarColumn(), TextColumn("{task.completed:,} rows"),
+                            TextColumn("{task.fields[rate]:,.0f} rows/s"), TimeElapsedColumn(),
+                            transient=True, disable=quiet or not sys.stderr.isatty())
+        with progress:
+            task = progress.add_task("tag", total=None, rate=0.0)
+
+            def advance(n: int) -> None:
+                progress.advance(task, n)
+                t = progress.tasks[0]
+                progress.update(task, rate=(t.completed / t.elapsed) if t.elapsed else 0.0)
+
+            summary = tag_file(input, output, text_column, id_column, model, taxonomy, chunksize,
+                               jobs or None, advance)
+        if not quiet:
+            typer.echo(f"tagged {summary.rows:,} rows ({summary.tagged:,} with a theme) from column "
+                       f"{summary.text_column!r} -> {summary.output}", err=True)
+
+
+@app.command()
+def evaluate(
+    labeled: Path = typer.Argument(..., help="Labeled JSONL/CSV with text and themes"),
+    model: Optional[Path] = typer.Option(None, help="Model folder (default: the shipped model)"),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+):
+    """Per-theme precision, recall, F1 and support, macro and micro F1."""
+    from .training import evaluate as run
+
+    with _errors():
+        result = run(model, labeled)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2))
+        return
+    typer.echo(f"{'theme':<20}{'precision':>10}{'recall':>10}{'f1':>10}{'support':>10}")
+    for name, m in result["themes"].items():
+        typer.echo(f"{name:<20}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}")
+    typer.echo(f"\nmacro F1 {result['macro_f1']:.3f}   micro F1 {result['micro_f1']:.3f}   ({result['n']} comments)")
+
+
+@app.command()
+def train(
+    labeled: Path = typer.Argument(..., help="Labeled JSONL/CSV with text and themes"),
+    out: Path = typer.Option(..., "--out", help="Model folder to write"),
+    taxonomy: Optional[Path] = typer.Option(None, help="Taxonomy TOML (default: the packaged one)"),
+    seed: int = typer.Option(0, help="Random seed for folds"),
+):
+    """Train a theme model; thresholds by cross-validation; writes a model folder with a card."""
+    from .training import train as run
+
+    with _errors():
+        model, folder = run(labeled, out, taxonomy, seed)
+    f1 = {k: v["f1"] for k, v in model.cv_metrics_.items()}
+    typer.echo(json.dumps({"model": str(folder), "cv_f1": f1}, indent=2))
+
+
+def main() -> None:
+    app(prog_name="commentmine")

@@ -1,0 +1,85 @@
+"""Rule matching of taxonomy phrases and token patterns with spaCy.
+
+Rules give each theme an evidence span and a binary feature for the learned
+model. They run on ``spacy.blank("en")`` (tokenizer plus lookup norms from
+``spacy-lookups-data``): no statistical pipeline, no download.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import numpy as np
+import spacy
+from spacy.matcher import Matcher, PhraseMatcher
+
+from .errors import TaxonomyError
+from .taxonomy import Taxonomy
+
+
+@dataclass(frozen=True)
+class RuleHit:
+    """The first rule match of one theme in one text."""
+
+    start: int
+    end: int
+    text: str
+
+
+class RuleMatcher:
+    """Match every theme's phrases and patterns in a batch of texts.
+
+    Parameters
+    ----------
+    taxonomy : Taxonomy
+        Themes whose ``phrases`` and ``patterns`` are compiled.
+    """
+
+    def __init__(self, taxonomy: Taxonomy):
+        self.taxonomy = taxonomy
+        self.nlp = spacy.blank("en")
+        self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
+        self.matcher = Matcher(self.nlp.vocab)
+        self._index = {name: i for i, name in enumerate(taxonomy.names)}
+        for theme in taxonomy.themes:
+            if theme.phrases:
+                self.phrase_matcher.add(theme.name, list(self.nlp.tokenizer.pipe(theme.phrases)))
+            if theme.patterns:
+                try:
+                    self.matcher.add(theme.name, [list(p) for p in theme.patterns])
+                except (ValueError, KeyError, TypeError) as e:
+                    first = str(e).strip().splitlines()[0]
+                    raise TaxonomyError(
+                        f"{taxonomy.source}: theme {theme.name!r} has an invalid spaCy pattern ({first}); "
+                        "see https://spacy.io/usage/rule-based-matching"
+                    ) from None
+
+    def match(self, texts: Iterable[str]) -> tuple[np.ndarray, list[dict[str, RuleHit]]]:
+        """Match rules in `texts`.
+
+        Returns
+        -------
+        hits : ndarray of shape (n_texts, n_themes), float32
+            1.0 where a theme's rule matched.
+        spans : list of dict
+            Per text, theme name -> first (leftmost, longest) :class:`RuleHit`.
+        """
+        texts = list(texts)
+        hits = np.zeros((len(texts), len(self._index)), dtype=np.float32)
+        spans: list[dict[str, RuleHit]] = []
+        strings = self.nlp.vocab.strings
+        for row, doc in enumerate(self.nlp.tokenizer.pipe(texts, batch_size=1000)):
+            found: dict[str, tuple[int, int]] = {}
+            for match_id, start, end in [*self.phrase_matcher(doc), *self.matcher(doc)]:
+                name = strings[match_id]
+                best = found.get(name)
+                if best is None or start < best[0] or (start == best[0] and end > best[1]):
+                    found[name] = (start, end)
+            out = {}
+            for name, (start, end) in found.items():
+                hits[row, self._index[name]] = 1.0
+                span = doc[start:end]
+                out[name] = RuleHit(span.start_char, span.end_char, span.text)
+            spans.append(out)
+        return hits, spans

@@ -1,0 +1,151 @@
+"""Train and evaluate theme models on labeled comments."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import precision_recall_fscore_support
+
+from .encoders import sha256_file
+from .errors import LabelsError
+from .model import load_model, save_model
+from .taxonomy import load_taxonomy
+from .themes import ENCODER_STATIC, ThemeClassifier
+
+
+@dataclass
+class Labeled:
+    """Labeled comments: texts, theme lists and the source file's sha256."""
+
+    texts: list[str]
+    themes: list[list[str]]
+    records: list[dict] = field(repr=False)
+    sha256: str = ""
+
+
+def read_labels(path: str | Path) -> Labeled:
+    """Read labels from JSONL (``text``, ``themes`` list) or CSV (``text``, ``themes`` joined by ';')."""
+    path = Path(path)
+    if not path.is_file():
+        raise LabelsError(f"{path}: labeled file not found; check the path")
+    records: list[dict] = []
+    if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        with open(path, encoding="utf-8-sig") as f:
+            for n, line in enumerate(f, 1):
+                if not line.strip():
+                    continue
+                try:
+                    rec = json.loads(line)
+                except ValueError:
+                    raise LabelsError(f"{path}: line {n} is not valid JSON; fix or remove it") from None
+                if not isinstance(rec, dict):
+                    raise LabelsError(f"{path}: line {n} is not a JSON object")
+                records.append(rec)
+    elif path.suffix.lower() in (".csv", ".tsv"):
+        frame = pd.read_csv(path, sep=None, engine="python", dtype=str, keep_default_na=False)
+        for rec in frame.to_dict("records"):
+            rec["themes"] = [t.strip() for t in str(rec.get("themes", "")).split(";") if t.strip()]
+            records.append(rec)
+    else:
+        raise LabelsError(f"{path}: unknown labels extension {path.suffix!r}; use .jsonl or .csv")
+    if not records:
+        raise LabelsError(f"{path}: no labeled records found")
+    texts, themes = [], []
+    for n, rec in enumerate(records, 1):
+        if "text" not in rec:
+            raise LabelsError(f"{path}: record {n} has no 'text' field; each record needs text and themes")
+        labels = rec.get("themes")
+        if not isinstance(labels, list) or not all(isinstance(t, str) for t in labels):
+            raise LabelsError(f"{path}: record {n} needs 'themes' as a list of theme names")
+        texts.append("" if rec["text"] is None else str(rec["text"]))
+        themes.append(labels)
+    return Labeled(texts, themes, records, sha256_file(path))
+
+
+def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None = None, seed: int = 0,
+          encoder=ENCODER_STATIC, **params) -> tuple[ThemeClassifier, Path]:
+    """Fit a :class:`ThemeClassifier` on a labeled file and save it as a model folder."""
+    data = read_labels(labels_path)
+    tax = load_taxonomy(taxonomy)
+    model = ThemeClassifier(taxonomy=tax, encoder=encoder, random_state=seed, **params)
+    model.fit(data.texts, data.themes)
+    cvm = model.cv_metrics_
+    f1s = [m["f1"] for m in cvm.values()]
+    meta = {
+        "name": Path(out).name,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "training_data": {"file": Path(labels_path).name, "sha256": data.sha256, "records": len(data.texts)},
+        "seed": seed,
+        "cv_macro_f1": round(float(np.mean(f1s)), 4) if f1s else None,
+    }
+    card = model_card(model, meta)
+    return model, save_model(model, out, meta, card)
+
+
+def model_card(model: ThemeClassifier, meta: dict, dev: dict | None = None) -> str:
+    """Markdown model card: what the model is, its data, and its metrics."""
+    lines = [
+        f"# {meta.get('name', 'commentmine theme model')}",
+        "",
+        "Multi-label theme classifier for contact-center survey comments (commentmine).",
+        "",
+        "## Model",
+        "- Features: spaCy rule hits from the taxonomy's phrases and patterns, word 1-2-gram TF-IDF, "
+        "hashed char 3-5-gram TF-IDF, static sentence embeddings distilled from all-MiniLM-L6-v2 (model2vec).",
+        "- One logistic-regression head per theme (class-balanced); per-theme threshold picked from "
+        "5-fold out-of-fold probabilities on the training labels. Scores are rescaled so 0.5 is the threshold.",
+        "- Themes with fewer than `min_examples` positives are predicted from their rules alone.",
+        "",
+        "## Training data",
+        f"- `{meta['training_data']['file']}`: {meta['training_data']['records']} records, "
+        f"sha256 `{meta['training_data']['sha256']}`, seed {meta.get('seed')}.",
+        "",
+        "## Cross-validated metrics (training labels, out-of-fold)",
+        "",
+        "| theme | precision | recall | F1 | support | threshold |",
+        "|---|---|---|---|---|---|",
+    ]
+    for j, name in enumerate(model.classes_):
+        m = model.cv_metrics_.get(str(name))
+        if m:
+            lines.append(f"| {name} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} | "
+                         f"{model.thresholds_[j]:.3f} |")
+        else:
+            lines.append(f"| {name} | rules only | | | | |")
+    lines += ["", f"Macro F1 (CV): {meta.get('cv_macro_f1')}", ""]
+    if dev:
+        lines += ["## Held-out dev set", "", f"Macro F1 {dev['macro_f1']:.3f}, micro F1 {dev['micro_f1']:.3f} "
+                  f"on {dev['n']} adjudicated comments (never used for training or thresholds).", ""]
+    lines += ["## Limits",
+              "- Trained on one e-commerce contact center's comments (English and Hinglish); other domains may need "
+              "taxonomy phrases or retraining.",
+              "- Training labels are single-annotated and noisy; rare themes (transfer_routing, ivr_confusion) "
+              "have few examples.", ""]
+    return "\n".join(lines)
+
+
+def evaluate(model: ThemeClassifier | str | Path | None, labels_path: str | Path) -> dict:
+    """Per-theme precision, recall, F1 and support plus macro and micro F1 on a labeled file."""
+    if not isinstance(model, ThemeClassifier):
+        model = load_model(model)
+    data = read_labels(labels_path)
+    names = [str(c) for c in model.classes_]
+    index = {n: i for i, n in enumerate(names)}
+    Y = np.zeros((len(data.texts), len(names)), dtype=int)
+    for row, labels in enumerate(data.themes):
+        for label in labels:
+            if label in index:
+                Y[row, index[label]] = 1
+    P = model.predict(data.texts)
+    present = [j for j in range(len(names)) if Y[:, j].sum() > 0]
+    p, r, f, s = precision_recall_fscore_support(Y, P, average=None, zero_division=0)
+    per = {names[j]: {"precision": round(float(p[j]), 4), "recall": round(float(r[j]), 4),
+                      "f1": round(float(f[j]), 4), "support": int(s[j])} for j in range(len(names))}
+    _, _, micro, _ = precision_recall_fscore_support(Y[:, present], P[:, present], average="micro", zero_division=0)
+    macro = float(np.mean([f[j] for j in present])) if present else 0.0
+    return {"n": len(data.texts), "themes": per, "macro_f1": round(macro, 4), "micro_f1": round(float(micro), 4)}
