@@ -251,6 +251,38 @@ def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     return out.map(neutralise_formula)
 
 
+def _first(series: pd.Series):
+    sample = series.dropna()
+    return sample.iloc[0] if not sample.empty else None
+
+
+def _arrow_schema(frame: pd.DataFrame):
+    """Arrow schema with lists as list<string> and dicts as map<string, double|string>."""
+    import pyarrow as pa
+
+    fields = []
+    base = pa.Schema.from_pandas(_arrow_ready(frame.iloc[:0]), preserve_index=False)
+    for col in frame.columns:
+        v = _first(frame[col]) if frame[col].dtype == object else None
+        if isinstance(v, (list, tuple, np.ndarray)):
+            fields.append(pa.field(str(col), pa.list_(pa.string())))
+        elif isinstance(v, dict) or (v is None and frame[col].dtype == object and col in ("theme_scores", "evidence")):
+            numeric = col == "theme_scores" or all(isinstance(x, (int, float)) for d in frame[col].dropna()
+                                                   for x in d.values())
+            fields.append(pa.field(str(col), pa.map_(pa.string(), pa.float64() if numeric else pa.string())))
+        else:
+            fields.append(base.field(str(col)))
+    return pa.schema(fields)
+
+
+def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    for col in out.columns:
+        if out[col].dtype == object and isinstance(_first(out[col]), dict):
+            out[col] = out[col].map(lambda d: list(d.items()) if isinstance(d, dict) else d)
+    return out
+
+
 class AtomicWriter:
     """Write DataFrame chunks to a temp file beside `path`; rename into place on success.
 
@@ -294,10 +326,9 @@ class AtomicWriter:
             import pyarrow.parquet as pq
 
             if self._pq is None:
-                table = pa.Table.from_pandas(frame, preserve_index=False)
-                self._pq = pq.ParquetWriter(self.tmp, table.schema)
-            else:
-                table = pa.Table.from_pandas(frame, schema=self._pq.schema.to_arrow_schema(), preserve_index=False)
+                self._schema = _arrow_schema(frame)
+                self._pq = pq.ParquetWriter(self.tmp, self._schema)
+            table = pa.Table.from_pandas(_arrow_ready(frame), schema=self._schema, preserve_index=False)
             self._pq.write_table(table)
         elif self.format == "xlsx":
             from openpyxl import Workbook

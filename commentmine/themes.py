@@ -167,6 +167,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------------- predict
     def _proba_and_spans(self, texts: list[str]):
+        if not texts:
+            return np.zeros((0, len(self.classes_))), [], sp.csr_matrix((0, self.n_features_))
         rule_hits, spans = self.rules_.match(texts)
         F = self._features(texts, rule_hits)
         logits = np.asarray(F @ self.coef_.T) + self.intercept_
@@ -200,6 +202,8 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         """
         check_is_fitted(self, "coef_")
         texts = _as_texts(X)
+        if not texts:
+            return []
         proba, spans, F = self._proba_and_spans(texts)
         scores = rescale(proba, self.thresholds_)
         pred = scores >= 0.5

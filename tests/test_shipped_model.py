@@ -1,0 +1,38 @@
+"""Checks of the real shipped model and the bundled MiniLM (slow; CI runs them)."""
+
+import numpy as np
+import pytest
+
+from commentmine.model import default_model_path, load_model
+from commentmine.training import evaluate
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_model(default_model_path())
+
+
+def test_shipped_model_loads_and_tags(shipped):
+    out = shipped.tag(["I was on hold for 45 minutes and the call got disconnected",
+                       "Agent Priya was very polite and helpful, my issue got resolved",
+                       "They transferred me to three departments"])
+    assert {"hold_time", "call_quality"} <= set(out[0]["themes"])
+    assert {"agent_praise", "issue_resolved"} <= set(out[1]["themes"])
+    assert "transfer_routing" in out[2]["themes"]
+
+
+def test_shipped_model_on_dev_set(shipped, shared_data):
+    result = evaluate(shipped, shared_data / "survey_comments_dev_labeled.jsonl")
+    # a regression guard: the measured numbers are in the model card and the closing notes
+    assert result["macro_f1"] >= 0.70 and result["micro_f1"] >= 0.77
+
+
+def test_bundled_minilm_is_verified_and_offline():
+    pytest.importorskip("sentence_transformers")
+    from commentmine.encoders import load_minilm
+
+    model = load_minilm()
+    emb = model.encode(["the agent was helpful"])
+    assert emb.shape == (1, 384) and np.isfinite(emb).all()
