@@ -283,6 +283,31 @@ def _arrow_ready(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+@dataclass
+class Rendered:
+    """A chunk prepared for one output format: text for CSV/JSONL, a frame for Parquet/XLSX."""
+
+    rows: int
+    columns: list
+    data: object
+
+
+def render(frame: pd.DataFrame, fmt: str) -> Rendered:
+    """Serialise a chunk for `fmt` ("csv", "jsonl", "parquet", "xlsx"); cheap to send between processes."""
+    columns = [str(c) for c in frame.columns]
+    if fmt == "csv":
+        data = _flat(frame).to_csv(index=False, header=False) if len(frame) else ""
+    elif fmt == "jsonl":
+        data = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso") if len(frame) else ""
+        if data and not data.endswith("\n"):
+            data += "\n"
+    elif fmt == "xlsx":
+        data = _flat(frame)
+    else:
+        data = frame
+    return Rendered(len(frame), columns, data)
+
+
 class AtomicWriter:
     """Write DataFrame chunks to a temp file beside `path`; rename into place on success.
 
@@ -313,18 +338,24 @@ class AtomicWriter:
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
+        """Append one chunk."""
+        self.write_rendered(render(frame, self.format))
+
+    def write_rendered(self, chunk: "Rendered") -> None:
+        """Append a chunk already rendered by :func:`render` (e.g. in a worker process)."""
         if self.format == "csv":
             with open(self.tmp, "a", encoding="utf-8", newline="") as f:
-                _flat(frame).to_csv(f, index=False, header=self.rows == 0)
+                if self.rows == 0:
+                    f.write(pd.DataFrame(columns=chunk.columns).to_csv(index=False))
+                f.write(chunk.data)
         elif self.format == "jsonl":
             with open(self.tmp, "a", encoding="utf-8") as f:
-                if len(frame):
-                    text = frame.to_json(orient="records", lines=True, force_ascii=False, date_format="iso")
-                    f.write(text if text.endswith("\n") else text + "\n")
+                f.write(chunk.data)
         elif self.format == "parquet":
             import pyarrow as pa
             import pyarrow.parquet as pq
 
+            frame = chunk.data
             if self._pq is None:
                 self._schema = _arrow_schema(frame)
                 self._pq = pq.ParquetWriter(self.tmp, self._schema)
@@ -336,13 +367,13 @@ class AtomicWriter:
             if self._wb is None:
                 self._wb = Workbook(write_only=True)
                 self._ws = self._wb.create_sheet("tagged")
-                self._ws.append([str(c) for c in frame.columns])
-            if self.rows + len(frame) > self.XLSX_MAX_ROWS:
+                self._ws.append([str(c) for c in chunk.columns])
+            if self.rows + chunk.rows > self.XLSX_MAX_ROWS:
                 raise OutputError(f"{self.path}: more than {self.XLSX_MAX_ROWS} rows do not fit in XLSX; "
                                   "write .csv or .parquet instead")
-            for row in _flat(frame).itertuples(index=False):
+            for row in chunk.data.itertuples(index=False):
                 self._ws.append([None if (isinstance(v, float) and v != v) else v for v in row])
-        self.rows += len(frame)
+        self.rows += chunk.rows
 
     def __exit__(self, exc_type, exc, tb) -> None:
         try:

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .io import AtomicWriter, open_export
+from .io import AtomicWriter, Rendered, open_export, render
 from .model import load_model
 from .themes import ThemeClassifier
 
@@ -64,13 +64,20 @@ def _cached_model(model_path, taxonomy) -> ThemeClassifier:
 
 
 def _init_worker(model_path, taxonomy) -> None:
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     _cached_model(model_path, taxonomy)
 
 
-def _tag_chunk(args) -> pd.DataFrame:
-    frame, text_column, model_path, taxonomy = args
-    return tag_frame(frame, _cached_model(model_path, taxonomy), text_column)
+def _tag_and_render(frame: pd.DataFrame, model: ThemeClassifier, text_column: str, fmt: str,
+                    add_row_id: bool) -> tuple[int, Rendered]:
+    tagged = tag_frame(frame, model, text_column)
+    if add_row_id:
+        tagged.insert(0, "row_id", tagged.index + 1)
+    return int(tagged["themes"].map(bool).sum()), render(tagged, fmt)
+
+
+def _worker_chunk(args) -> tuple[int, Rendered]:
+    frame, text_column, fmt, add_row_id, model_path, taxonomy = args
+    return _tag_and_render(frame, _cached_model(model_path, taxonomy), text_column, fmt, add_row_id)
 
 
 @dataclass
@@ -96,34 +103,38 @@ def tag_file(input_path: str | Path, output_path: str | Path, text_column: str |
     export = open_export(input_path, text_column, id_column, chunksize)
     model = _cached_model(model_path, taxonomy)  # fail fast on a bad model or taxonomy
     jobs = jobs or min(os.cpu_count() or 1, 4)
+    if jobs > 1:
+        # one core per worker: the tokenizer's own thread pool would only contend with the other workers
+        os.environ["TOKENIZERS_PARALLELISM"] = "false"
     writer = AtomicWriter(output_path)
+    add_row_id = export.id_column is None and "row_id" not in export.columns
     rows = tagged = 0
 
-    def finish(frame: pd.DataFrame) -> None:
+    def finish(result: tuple[int, Rendered]) -> None:
         nonlocal rows, tagged
-        if export.id_column is None:
-            frame.insert(0, "row_id", frame.index + 1)
-        writer.write(frame)
-        rows += len(frame)
-        tagged += int(frame["themes"].map(bool).sum())
+        n_tagged, chunk = result
+        writer.write_rendered(chunk)
+        rows += chunk.rows
+        tagged += n_tagged
         if progress:
-            progress(len(frame))
+            progress(chunk.rows)
 
     with writer:
         chunks = export.chunks()
         if jobs <= 1:
             for chunk in chunks:
-                finish(tag_frame(chunk, model, export.text_column))
+                finish(_tag_and_render(chunk, model, export.text_column, writer.format, add_row_id))
         else:
             with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path, taxonomy)) as pool:
                 pending: deque = deque()
                 for chunk in chunks:
-                    pending.append(pool.submit(_tag_chunk, (chunk, export.text_column, model_path, taxonomy)))
+                    args = (chunk, export.text_column, writer.format, add_row_id, model_path, taxonomy)
+                    pending.append(pool.submit(_worker_chunk, args))
                     if len(pending) >= 2 * jobs:
                         finish(pending.popleft().result())
                 while pending:
                     finish(pending.popleft().result())
         if rows == 0:
             empty = pd.DataFrame({c: pd.Series(dtype=object) for c in export.columns})
-            finish(tag_frame(empty, model, export.text_column))
+            finish(_tag_and_render(empty, model, export.text_column, writer.format, add_row_id))
     return TagSummary(rows, tagged, export.text_column, export.format, Path(output_path))

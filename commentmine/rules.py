@@ -27,6 +27,17 @@ class RuleHit:
     text: str
 
 
+def _single_token_words(pattern) -> list[str] | None:
+    if len(pattern) != 1 or set(pattern[0]) != {"LOWER"}:
+        return None
+    value = pattern[0]["LOWER"]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict) and set(value) == {"IN"} and all(isinstance(w, str) and " " not in w for w in value["IN"]):
+        return list(value["IN"])
+    return None
+
+
 class RuleMatcher:
     """Match every theme's phrases and patterns in a batch of texts.
 
@@ -42,12 +53,22 @@ class RuleMatcher:
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matcher = Matcher(self.nlp.vocab)
         self._index = {name: i for i, name in enumerate(taxonomy.names)}
+        self._has_patterns = False
         for theme in taxonomy.themes:
-            if theme.phrases:
-                self.phrase_matcher.add(theme.name, list(self.nlp.tokenizer.pipe(theme.phrases)))
-            if theme.patterns:
+            phrases, patterns = list(theme.phrases), []
+            for pattern in theme.patterns:
+                # a one-token {LOWER: {IN: [...]}} pattern is a phrase list: the PhraseMatcher is far faster
+                words = _single_token_words(pattern)
+                if words is None:
+                    patterns.append(list(pattern))
+                else:
+                    phrases.extend(words)
+            if phrases:
+                self.phrase_matcher.add(theme.name, list(self.nlp.tokenizer.pipe(phrases)))
+            if patterns:
+                self._has_patterns = True
                 try:
-                    self.matcher.add(theme.name, [list(p) for p in theme.patterns])
+                    self.matcher.add(theme.name, patterns)
                 except (ValueError, KeyError, TypeError) as e:
                     first = str(e).strip().splitlines()[0]
                     raise TaxonomyError(
@@ -71,7 +92,10 @@ class RuleMatcher:
         strings = self.nlp.vocab.strings
         for row, doc in enumerate(self.nlp.tokenizer.pipe(texts, batch_size=1000)):
             found: dict[str, tuple[int, int]] = {}
-            for match_id, start, end in [*self.phrase_matcher(doc), *self.matcher(doc)]:
+            matches = self.phrase_matcher(doc)
+            if self._has_patterns:
+                matches += self.matcher(doc)
+            for match_id, start, end in matches:
                 name = strings[match_id]
                 best = found.get(name)
                 if best is None or start < best[0] or (start == best[0] and end > best[1]):

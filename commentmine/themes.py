@@ -235,12 +235,13 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         """The rule span if a rule fired, else the word n-gram that pushed the theme most."""
         if hit is not None:
             return hit.text
-        row = W.getrow(i)
-        if row.nnz:
-            contrib = row.data * self.coef_[j, row.indices]
+        lo, hi = W.indptr[i], W.indptr[i + 1]
+        if hi > lo:
+            idx = W.indices[lo:hi]
+            contrib = W.data[lo:hi] * self.coef_[j, idx]
             k = int(np.argmax(contrib))
             if contrib[k] > 0:
-                term = vocab[row.indices[k]]
+                term = vocab[idx[k]]
                 pattern = r"\W+".join(re.escape(w) for w in term.split())
                 m = re.search(pattern, text, flags=re.IGNORECASE)
                 return m.group(0) if m else term
