@@ -91,12 +91,13 @@ def train(
     out: Path = typer.Option(..., "--out", help="Model folder to write"),
     taxonomy: Optional[Path] = typer.Option(None, help="Taxonomy TOML (default: the packaged one)"),
     seed: int = typer.Option(0, help="Random seed for folds"),
+    eval_file: Optional[Path] = typer.Option(None, "--eval", help="Held-out labels scored into the model card"),
 ):
     """Train a theme model; thresholds by cross-validation; writes a model folder with a card."""
     from .training import train as run
 
     with _errors():
-        model, folder = run(labeled, out, taxonomy, seed)
+        model, folder = run(labeled, out, taxonomy, seed, eval_path=eval_file)
     f1 = {k: v["f1"] for k, v in model.cv_metrics_.items()}
     typer.echo(json.dumps({"model": str(folder), "cv_f1": f1}, indent=2))
 

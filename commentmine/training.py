@@ -68,8 +68,12 @@ def read_labels(path: str | Path) -> Labeled:
 
 
 def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None = None, seed: int = 0,
-          encoder=ENCODER_STATIC, **params) -> tuple[ThemeClassifier, Path]:
-    """Fit a :class:`ThemeClassifier` on a labeled file and save it as a model folder."""
+          encoder=ENCODER_STATIC, eval_path: str | Path | None = None, **params) -> tuple[ThemeClassifier, Path]:
+    """Fit a :class:`ThemeClassifier` on a labeled file and save it as a model folder.
+
+    `eval_path`, a held-out labeled file, is only scored after fitting; its metrics
+    go into ``meta.json`` and the model card and never influence training.
+    """
     data = read_labels(labels_path)
     tax = load_taxonomy(taxonomy)
     model = ThemeClassifier(taxonomy=tax, encoder=encoder, random_state=seed, **params)
@@ -83,7 +87,11 @@ def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None 
         "seed": seed,
         "cv_macro_f1": round(float(np.mean(f1s)), 4) if f1s else None,
     }
-    card = model_card(model, meta)
+    dev = None
+    if eval_path is not None:
+        dev = evaluate(model, eval_path)
+        meta["heldout"] = {"file": Path(eval_path).name, "sha256": sha256_file(eval_path), **dev}
+    card = model_card(model, meta, dev)
     return model, save_model(model, out, meta, card)
 
 
@@ -119,8 +127,12 @@ def model_card(model: ThemeClassifier, meta: dict, dev: dict | None = None) -> s
             lines.append(f"| {name} | rules only | | | | |")
     lines += ["", f"Macro F1 (CV): {meta.get('cv_macro_f1')}", ""]
     if dev:
-        lines += ["## Held-out dev set", "", f"Macro F1 {dev['macro_f1']:.3f}, micro F1 {dev['micro_f1']:.3f} "
-                  f"on {dev['n']} adjudicated comments (never used for training or thresholds).", ""]
+        lines += ["## Held-out evaluation", "", f"`{meta['heldout']['file']}`: macro F1 {dev['macro_f1']:.3f}, "
+                  f"micro F1 {dev['micro_f1']:.3f} on {dev['n']} comments (never used for training or thresholds).",
+                  "", "| theme | precision | recall | F1 | support |", "|---|---|---|---|---|"]
+        lines += [f"| {n} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |"
+                  for n, m in dev["themes"].items()]
+        lines.append("")
     lines += ["## Limits",
               "- Trained on one e-commerce contact center's comments (English and Hinglish); other domains may need "
               "taxonomy phrases or retraining.",
