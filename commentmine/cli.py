@@ -35,6 +35,7 @@ def tag(
     output: Path = typer.Option(..., "-o", "--output", help="Output file: .csv .jsonl .parquet .xlsx"),
     text_column: Optional[str] = typer.Option(None, help="Column with the comment (default: auto-detect)"),
     id_column: Optional[str] = typer.Option(None, help="Column with the response id (default: row number)"),
+    score_column: Optional[str] = typer.Option(None, help="CSAT/NPS/Likert rating column (default: auto-detect)"),
     model: Optional[Path] = typer.Option(None, help="Model folder (default: the shipped model)"),
     taxonomy: Optional[Path] = typer.Option(None, help="TOML file that edits or adds themes"),
     jobs: int = typer.Option(0, help="Worker processes (0: one per core, up to 4)"),
@@ -59,7 +60,7 @@ def tag(
                 progress.update(task, rate=(t.completed / t.elapsed) if t.elapsed else 0.0)
 
             summary = tag_file(input, output, text_column, id_column, model, taxonomy, chunksize,
-                               jobs or None, advance)
+                               jobs or None, advance, score_column)
         if not quiet:
             typer.echo(f"tagged {summary.rows:,} rows ({summary.tagged:,} with a theme) from column "
                        f"{summary.text_column!r} -> {summary.output}", err=True)
@@ -92,12 +93,14 @@ def train(
     taxonomy: Optional[Path] = typer.Option(None, help="Taxonomy TOML (default: the packaged one)"),
     seed: int = typer.Option(0, help="Random seed for folds"),
     eval_file: Optional[Path] = typer.Option(None, "--eval", help="Held-out labels scored into the model card"),
+    sentiment_extra: Optional[Path] = typer.Option(
+        None, help="CSV with text + sentiment to add to sentiment training (20% held out, scored into meta)"),
 ):
     """Train a theme model; thresholds by cross-validation; writes a model folder with a card."""
     from .training import train as run
 
     with _errors():
-        model, folder = run(labeled, out, taxonomy, seed, eval_path=eval_file)
+        model, folder = run(labeled, out, taxonomy, seed, eval_path=eval_file, sentiment_extra=sentiment_extra)
     f1 = {k: v["f1"] for k, v in model.cv_metrics_.items()}
     typer.echo(json.dumps({"model": str(folder), "cv_f1": f1}, indent=2))
 

@@ -80,6 +80,7 @@ class Export:
     chunksize: int
     options: dict = field(default_factory=dict)
     qualtrics: str | None = None
+    head: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False)
 
     def chunks(self) -> Iterator[pd.DataFrame]:
         """Yield the export as DataFrames of at most `chunksize` rows, with a 0-based ``_row`` index."""
@@ -222,7 +223,7 @@ def open_export(path: str | Path, text_column: str | None = None, id_column: str
                              "pass --text-column NAME")
     if id_column is not None and id_column not in columns:
         raise InputError(f"{path}: id column {id_column!r} not found; columns are: {shown}")
-    return Export(path, fmt, columns, chosen, id_column, chunksize, options, options.get("qualtrics"))
+    return Export(path, fmt, columns, chosen, id_column, chunksize, options, options.get("qualtrics"), head)
 
 
 # ----------------------------------------------------------------------- output

@@ -90,6 +90,22 @@ def save_model(model: ThemeClassifier, folder: str | Path, meta: dict | None = N
             "word_idf": model.word_vectorizer_.idf_.astype(np.float32),
             "char_idf": model.char_tfidf_.idf_.astype(np.float32),
         }, str(tmp / "weights.safetensors"))
+        heads = {}
+        sentiment = getattr(model, "sentiment_", None)
+        if sentiment is not None:
+            config["sentiment"] = {"params": sentiment.get_params(), "classes": [str(c) for c in sentiment.classes_],
+                                   "vocabulary": {t: int(i) for t, i in sentiment.vectorizer_.vocabulary_.items()}}
+            heads.update({"sentiment_coef": sentiment.coef_, "sentiment_intercept": sentiment.intercept_,
+                          "sentiment_idf": sentiment.vectorizer_.idf_.astype(np.float32)})
+        alerts = getattr(model, "alerts_", None)
+        if alerts is not None:
+            config["alerts"] = {"params": alerts.get_params(), "threshold": alerts.threshold_,
+                                "intercept": alerts.intercept_, "cv_metrics": alerts.cv_metrics_}
+            heads["alert_coef"] = alerts.coef_
+        if heads:
+            (tmp / "config.json").write_text(json.dumps(config, ensure_ascii=False, sort_keys=True), "utf-8")
+            save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in heads.items()},
+                      str(tmp / "heads.safetensors"))
         (tmp / "taxonomy.toml").write_text(tomli_w.dumps(model.taxonomy_.to_dict()), "utf-8")
         meta = dict(meta or {})
         meta.update({"format_version": FORMAT_VERSION, "libraries": library_versions(),
@@ -168,13 +184,25 @@ def load_model(folder: str | Path | None = None, taxonomy: str | Path | None = N
     ct = TfidfTransformer(sublinear_tf=True)
     ct.idf_ = arrays["char_idf"]
     model.char_tfidf_ = ct
-    # themes added by a user taxonomy have no trained head: they score from rules alone
-    k, n_feat = len(tax.names), config["n_features"]
-    extra_rules = k - len(classes)
-    coef = np.zeros((k, n_feat + extra_rules), dtype=np.float32)
+    # a user taxonomy may add themes: their rule columns are inserted and the rule block re-ordered,
+    # so every head's weights over the old feature layout are moved to the new one
+    k, n_old = len(tax.names), config["n_features"]
     old_index = {c: i for i, c in enumerate(classes)}
     n_word, n_char = len(wv.vocabulary_), arrays["char_idf"].shape[0]
     rule_start = n_word + n_char
+    n_new = n_old + k - len(classes)
+    position = np.concatenate([np.arange(rule_start), np.zeros(len(classes), dtype=int),
+                               np.arange(rule_start + k, n_new)])
+    for i, name in enumerate(classes):
+        position[rule_start + i] = rule_start + tax.names.index(name) if name in tax.names else -1
+    keep = position >= 0
+
+    def relayout(old: np.ndarray) -> np.ndarray:
+        new = np.zeros(old.shape[:-1] + (n_new,), dtype=np.float32)
+        new[..., position[keep]] = old[..., keep]
+        return new
+
+    coef = np.zeros((k, n_new), dtype=np.float32)
     intercept = np.zeros(k, dtype=np.float32)
     thresholds = np.full(k, 0.5, dtype=np.float32)
     trained = np.zeros(k, dtype=bool)
@@ -182,19 +210,11 @@ def load_model(folder: str | Path | None = None, taxonomy: str | Path | None = N
         i = old_index.get(name)
         if i is None:
             continue
-        old = arrays["coef"][i]
-        # keep the layout [word | char | rules(k) | embeddings] with rule columns re-ordered to the new taxonomy
-        row = np.zeros(n_feat + extra_rules, dtype=np.float32)
-        row[:rule_start] = old[:rule_start]
-        for jj, nm in enumerate(tax.names):
-            ii = old_index.get(nm)
-            if ii is not None:
-                row[rule_start + jj] = old[rule_start + ii]
-        row[rule_start + k:] = old[rule_start + len(classes):]
-        coef[j] = row
+        coef[j] = relayout(arrays["coef"][i])
         intercept[j] = arrays["intercept"][i]
         thresholds[j] = arrays["thresholds"][i]
         trained[j] = config["trained"][i]
+    _load_heads(model, folder, config, relayout, n_old)
     model.classes_ = np.array(tax.names)
     model.coef_, model.intercept_, model.thresholds_, model.trained_ = coef, intercept, thresholds, trained
     model.n_features_ = coef.shape[1]
@@ -202,6 +222,45 @@ def load_model(folder: str | Path | None = None, taxonomy: str | Path | None = N
     model.meta_ = meta
     model.path_ = str(folder)
     return model
+
+
+def _load_heads(model: ThemeClassifier, folder: Path, config: dict, relayout, n_old: int) -> None:
+    """Attach the sentiment and alert heads, if the folder has them."""
+    model.sentiment_ = model.alerts_ = None
+    if "sentiment" not in config and "alerts" not in config:
+        return
+    try:
+        heads = load_file(str(folder / "heads.safetensors"))
+    except Exception as e:
+        raise ModelError(f"{folder}: cannot read heads.safetensors ({e.__class__.__name__}); restore or retrain") from None
+    if "sentiment" in config:
+        from .sentiment import SentimentClassifier
+
+        cfg = config["sentiment"]
+        head = SentimentClassifier(**cfg["params"])
+        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32,
+                              token_pattern=r"(?u)\b\w\w+\b|NEG_\w+")
+        vec.vocabulary_ = cfg["vocabulary"]
+        vec.idf_ = heads["sentiment_idf"]
+        head.vectorizer_ = vec
+        n_words = len(cfg["vocabulary"])
+        c = heads["sentiment_coef"]
+        head.coef_ = np.hstack([c[:, :n_words], relayout(c[:, n_words:])])
+        head.intercept_ = heads["sentiment_intercept"]
+        head.classes_ = np.array(cfg["classes"])
+        model.sentiment_ = head
+    if "alerts" in config:
+        from .alerts import AlertClassifier
+
+        cfg = config["alerts"]
+        head = AlertClassifier(**cfg["params"])
+        c = heads["alert_coef"]
+        head.coef_ = np.concatenate([relayout(c[:n_old]), c[n_old:]])
+        head.intercept_ = float(cfg["intercept"])
+        head.threshold_ = float(cfg["threshold"])
+        head.cv_metrics_ = cfg["cv_metrics"]
+        head.classes_ = np.array([False, True])
+        model.alerts_ = head
 
 
 __all__ = ["save_model", "load_model", "read_meta", "default_model_path", "library_versions",

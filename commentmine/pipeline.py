@@ -13,42 +13,102 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
+from .alerts import alert_rules, decide
+from .errors import InputError
 from .io import AtomicWriter, Rendered, open_export, render
+from .scores import detect_score_column, normalise_scores, score_kind as detect_kind
 from .model import load_model
 from .themes import ThemeClassifier
 
-OUTPUT_COLUMNS = ("themes", "theme_scores", "evidence")
+OUTPUT_COLUMNS = ("themes", "theme_scores", "evidence", "sentiment", "sentiment_score", "theme_sentiment",
+                  "alert", "alert_priority", "alert_reasons")
+
+
+def output_columns(model: ThemeClassifier) -> list[str]:
+    """The fields `model` adds to each row: themes always, sentiment and alerts when it has those heads."""
+    cols = list(OUTPUT_COLUMNS[:3])
+    if getattr(model, "sentiment_", None) is not None:
+        cols += OUTPUT_COLUMNS[3:6]
+        if getattr(model, "alerts_", None) is not None:
+            cols += OUTPUT_COLUMNS[6:]
+    return cols
 
 
 def _texts(series: pd.Series) -> list[str]:
     return ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in series.tolist()]
 
 
-def tag_frame(df: pd.DataFrame, model: ThemeClassifier | None = None, text_column: str = "comment") -> pd.DataFrame:
-    """Tag one DataFrame: input columns plus ``themes``, ``theme_scores`` and ``evidence``.
+def analyze(texts: list[str], model: ThemeClassifier, scores: np.ndarray | None = None) -> list[dict]:
+    """Themes, sentiment and alerts for each text.
+
+    Parameters
+    ----------
+    texts : list of str
+    model : ThemeClassifier
+        A loaded model; its sentiment and alert heads are used when present.
+    scores : ndarray, optional
+        Survey ratings normalised to [0, 1] (NaN where missing), used by alerts.
+    """
+    results, F = model.tag(texts, return_features=True)
+    sentiment = getattr(model, "sentiment_", None)
+    if sentiment is None or not texts:
+        return results
+    sent = sentiment.score_comments(texts, F, results, model.features)
+    empty = [not t.strip() for t in texts]
+    for r, s_, e in zip(results, sent, empty):
+        r.update(s_)
+        if e:
+            r.update(sentiment="neutral", sentiment_score=0.0, theme_sentiment={})
+    alerts = getattr(model, "alerts_", None)
+    if alerts is not None:
+        if getattr(model, "_alert_rules", None) is None:
+            model._alert_rules = alert_rules()
+        matcher = model._alert_rules
+        hits, _ = matcher.match(texts)
+        sent_p = sentiment.predict_proba(texts, F)
+        prob = alerts.predict_proba(F, sent_p, hits)[:, 1]
+        prob[np.array(empty, dtype=bool)] = 0.0
+        decided = decide(prob, alerts.threshold_, matcher.taxonomy.names, hits,
+                         np.array([r["sentiment_score"] for r in results]), scores, results)
+        for r, d in zip(results, decided):
+            r.update(d)
+    return results
+
+
+def tag_frame(df: pd.DataFrame, model: ThemeClassifier | None = None, text_column: str = "comment",
+              score_column: str | None = None, score_kind: str | None = None) -> pd.DataFrame:
+    """Tag one DataFrame: input columns plus themes, scores, evidence, sentiment and alerts.
 
     Parameters
     ----------
     df : DataFrame
-        Any rows; only `text_column` is read.
+        Any rows; only `text_column` (and `score_column`) are read.
     model : ThemeClassifier, optional
         A fitted or loaded model; default: the shipped model.
     text_column : str
         Column holding the free-text comment.
+    score_column : str, optional
+        A CSAT / NPS / Likert rating column; adds ``score_normalized`` and feeds alerts.
+    score_kind : str, optional
+        ``csat5``, ``scale7``, ``nps``, ``scale10`` or ``likert``; detected from the values if omitted.
     """
-    if text_column not in df.columns:
-        from .errors import InputError
-
-        raise InputError(f"text column {text_column!r} not found; columns are: {', '.join(map(str, df.columns))}")
+    for col in (text_column, score_column):
+        if col is not None and col not in df.columns:
+            raise InputError(f"column {col!r} not found; columns are: {', '.join(map(str, df.columns))}")
     model = model if model is not None else _cached_model(None, None)
-    results = model.tag(_texts(df[text_column]))
+    scores = normalise_scores(df[score_column], score_kind, score_column) if score_column else None
+    results = analyze(_texts(df[text_column]), model, scores)
     out = df.copy()
-    for col in OUTPUT_COLUMNS:
+    fields = output_columns(model)
+    for col in fields:
         if col in out.columns:
             out = out.rename(columns={col: f"input_{col}"})
         out[col] = [r[col] for r in results]
+    if scores is not None:
+        out["score_normalized"] = scores
     return out
 
 
@@ -68,16 +128,32 @@ def _init_worker(model_path, taxonomy) -> None:
 
 
 def _tag_and_render(frame: pd.DataFrame, model: ThemeClassifier, text_column: str, fmt: str,
-                    add_row_id: bool) -> tuple[int, Rendered]:
-    tagged = tag_frame(frame, model, text_column)
+                    add_row_id: bool, score: tuple | None = None) -> tuple[int, Rendered]:
+    tagged = tag_frame(frame, model, text_column, *(score or (None, None)))
     if add_row_id:
         tagged.insert(0, "row_id", tagged.index + 1)
     return int(tagged["themes"].map(bool).sum()), render(tagged, fmt)
 
 
 def _worker_chunk(args) -> tuple[int, Rendered]:
-    frame, text_column, fmt, add_row_id, model_path, taxonomy = args
-    return _tag_and_render(frame, _cached_model(model_path, taxonomy), text_column, fmt, add_row_id)
+    frame, text_column, fmt, add_row_id, score, model_path, taxonomy = args
+    return _tag_and_render(frame, _cached_model(model_path, taxonomy), text_column, fmt, add_row_id, score)
+
+
+def _score_spec(export, score_column: str | None) -> tuple[str, str] | None:
+    """(column, kind) of the rating column: given, or detected when obvious; kind from the first rows."""
+    head = export.head
+    if score_column is not None:
+        if score_column not in export.columns:
+            raise InputError(f"{export.path}: score column {score_column!r} not found; columns are: "
+                             f"{', '.join(export.columns)}")
+        kind = detect_kind(head[score_column])
+        if kind is None:
+            raise InputError(f"{export.path}: column {score_column!r} does not look like a rating "
+                             "(CSAT 1-5, NPS 0-10 or Likert text); pass the right --score-column")
+        return score_column, kind
+    found = detect_score_column(head, exclude=(export.text_column,))
+    return (found, detect_kind(head[found])) if found else None
 
 
 @dataclass
@@ -89,12 +165,13 @@ class TagSummary:
     text_column: str
     input_format: str
     output: Path
+    score_column: str | None = None
 
 
 def tag_file(input_path: str | Path, output_path: str | Path, text_column: str | None = None,
              id_column: str | None = None, model_path: str | Path | None = None,
              taxonomy: str | Path | None = None, chunksize: int = 20000, jobs: int | None = None,
-             progress: Callable[[int], None] | None = None) -> TagSummary:
+             progress: Callable[[int], None] | None = None, score_column: str | None = None) -> TagSummary:
     """Tag an export file into `output_path` in chunks, `jobs` processes in parallel.
 
     The output is written to a temp file and renamed on success, so a failed run
@@ -108,6 +185,7 @@ def tag_file(input_path: str | Path, output_path: str | Path, text_column: str |
         os.environ["TOKENIZERS_PARALLELISM"] = "false"
     writer = AtomicWriter(output_path)
     add_row_id = export.id_column is None and "row_id" not in export.columns
+    score = _score_spec(export, score_column)
     rows = tagged = 0
 
     def finish(result: tuple[int, Rendered]) -> None:
@@ -123,12 +201,12 @@ def tag_file(input_path: str | Path, output_path: str | Path, text_column: str |
         chunks = export.chunks()
         if jobs <= 1:
             for chunk in chunks:
-                finish(_tag_and_render(chunk, model, export.text_column, writer.format, add_row_id))
+                finish(_tag_and_render(chunk, model, export.text_column, writer.format, add_row_id, score))
         else:
             with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path, taxonomy)) as pool:
                 pending: deque = deque()
                 for chunk in chunks:
-                    args = (chunk, export.text_column, writer.format, add_row_id, model_path, taxonomy)
+                    args = (chunk, export.text_column, writer.format, add_row_id, score, model_path, taxonomy)
                     pending.append(pool.submit(_worker_chunk, args))
                     if len(pending) >= 2 * jobs:
                         finish(pending.popleft().result())
@@ -136,5 +214,5 @@ def tag_file(input_path: str | Path, output_path: str | Path, text_column: str |
                     finish(pending.popleft().result())
         if rows == 0:
             empty = pd.DataFrame({c: pd.Series(dtype=object) for c in export.columns})
-            finish(_tag_and_render(empty, model, export.text_column, writer.format, add_row_id))
-    return TagSummary(rows, tagged, export.text_column, export.format, Path(output_path))
+            finish(_tag_and_render(empty, model, export.text_column, writer.format, add_row_id, score))
+    return TagSummary(rows, tagged, export.text_column, export.format, Path(output_path), score[0] if score else None)

@@ -192,18 +192,25 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         """Indicator matrix (n_texts, n_themes) of predicted themes."""
         return (self.decision_scores(X) >= 0.5).astype(np.int8)
 
-    def tag(self, X: Sequence[str]) -> list[dict]:
+    def features(self, X: Sequence[str]) -> sp.csr_matrix:
+        """The feature matrix the heads see (word, char, rule and embedding blocks)."""
+        check_is_fitted(self, "coef_")
+        texts = _as_texts(X)
+        return self._features(texts, self.rules_.match(texts)[0])
+
+    def tag(self, X: Sequence[str], return_features: bool = False):
         """Themes, scores and evidence spans for each text.
 
         Returns
         -------
         list of dict with keys ``themes`` (list of names), ``theme_scores``
-        (name -> score, predicted themes only) and ``evidence`` (name -> span text).
+        (name -> score, predicted themes only) and ``evidence`` (name -> span text);
+        with `return_features`, also the feature matrix, for heads that share it.
         """
         check_is_fitted(self, "coef_")
         texts = _as_texts(X)
         if not texts:
-            return []
+            return ([], sp.csr_matrix((0, self.n_features_))) if return_features else []
         proba, spans, F = self._proba_and_spans(texts)
         scores = rescale(proba, self.thresholds_)
         pred = scores >= 0.5
@@ -221,7 +228,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
                 sc[name] = round(float(scores[i, j]), 4)
                 ev[name] = self._evidence(text, spans[i].get(name), W, i, j, vocab)
             out.append({"themes": names, "theme_scores": sc, "evidence": ev})
-        return out
+        return (out, F) if return_features else out
 
     def _inverse_vocab(self) -> np.ndarray:
         if getattr(self, "_inv_vocab", None) is None:

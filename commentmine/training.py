@@ -11,7 +11,9 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
+from .alerts import AlertClassifier, alert_rules
 from .encoders import sha256_file
+from .sentiment import CLASSES, SentimentClassifier
 from .errors import LabelsError
 from .model import load_model, save_model
 from .taxonomy import load_taxonomy
@@ -68,7 +70,8 @@ def read_labels(path: str | Path) -> Labeled:
 
 
 def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None = None, seed: int = 0,
-          encoder=ENCODER_STATIC, eval_path: str | Path | None = None, **params) -> tuple[ThemeClassifier, Path]:
+          encoder=ENCODER_STATIC, eval_path: str | Path | None = None,
+          sentiment_extra: str | Path | None = None, **params) -> tuple[ThemeClassifier, Path]:
     """Fit a :class:`ThemeClassifier` on a labeled file and save it as a model folder.
 
     `eval_path`, a held-out labeled file, is only scored after fitting; its metrics
@@ -78,6 +81,7 @@ def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None 
     tax = load_taxonomy(taxonomy)
     model = ThemeClassifier(taxonomy=tax, encoder=encoder, random_state=seed, **params)
     model.fit(data.texts, data.themes)
+    heads = fit_heads(model, data, sentiment_extra, seed)
     cvm = model.cv_metrics_
     f1s = [m["f1"] for m in cvm.values()]
     meta = {
@@ -86,6 +90,7 @@ def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None 
         "training_data": {"file": Path(labels_path).name, "sha256": data.sha256, "records": len(data.texts)},
         "seed": seed,
         "cv_macro_f1": round(float(np.mean(f1s)), 4) if f1s else None,
+        **heads,
     }
     dev = None
     if eval_path is not None:
@@ -93,6 +98,74 @@ def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None 
         meta["heldout"] = {"file": Path(eval_path).name, "sha256": sha256_file(eval_path), **dev}
     card = model_card(model, meta, dev)
     return model, save_model(model, out, meta, card)
+
+
+def read_sentiment_extra(path: str | Path) -> tuple[list[str], list[str]]:
+    """Extra sentiment examples from a CSV with ``text`` and ``sentiment`` (or ``airline_sentiment``)."""
+    path = Path(path)
+    if not path.is_file():
+        raise LabelsError(f"{path}: sentiment file not found; check the path")
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    label_col = next((c for c in ("sentiment", "airline_sentiment", "label") if c in frame.columns), None)
+    if "text" not in frame.columns or label_col is None:
+        raise LabelsError(f"{path}: needs a 'text' and a 'sentiment' column; columns are: {', '.join(frame.columns)}")
+    frame = frame[frame[label_col].isin(CLASSES)]
+    texts = frame["text"].str.replace(r"http\S+", "url", regex=True).str.replace(r"@\w+", "@user", regex=True)
+    return texts.tolist(), frame[label_col].tolist()
+
+
+def split_extra(texts: list[str], labels: list[str], seed: int = 0):
+    """Fixed 80/20 stratified split of extra sentiment data; the 20% is never trained on."""
+    from sklearn.model_selection import train_test_split
+
+    return train_test_split(texts, labels, test_size=0.2, random_state=seed, stratify=labels)
+
+
+def fit_heads(model: ThemeClassifier, data: Labeled, sentiment_extra=None, seed: int = 0) -> dict:
+    """Fit the sentiment and alert heads when the labels carry them; returns their metrics for meta.json."""
+    info: dict = {}
+    sent_rows = [i for i, r in enumerate(data.records) if r.get("sentiment") in CLASSES]
+    if sent_rows:
+        texts = [data.texts[i] for i in sent_rows]
+        labels = [data.records[i]["sentiment"] for i in sent_rows]
+        held = None
+        if sentiment_extra is not None:
+            xt, yt = read_sentiment_extra(sentiment_extra)
+            tr_x, te_x, tr_y, te_y = split_extra(xt, yt, seed)
+            texts, labels, held = texts + tr_x, labels + tr_y, (te_x, te_y)
+        head = SentimentClassifier().fit(texts, labels, model.features(texts))
+        model.sentiment_ = head
+        info["sentiment"] = {"trained_on": len(texts), "extra": Path(sentiment_extra).name if sentiment_extra else None}
+        if held is not None:
+            from sklearn.metrics import f1_score
+
+            pred = head.predict(held[0], model.features(held[0]))
+            info["sentiment"]["extra_heldout_macro_f1"] = round(float(f1_score(held[1], pred, average="macro")), 4)
+            info["sentiment"]["extra_heldout_n"] = len(held[0])
+    alert_rows = [i for i, r in enumerate(data.records) if isinstance(r.get("alert"), bool)]
+    if alert_rows and getattr(model, "sentiment_", None) is not None:
+        texts = [data.texts[i] for i in alert_rows]
+        y = [data.records[i]["alert"] for i in alert_rows]
+        shared = model.features(texts)
+        sent_p = _oof_sentiment(model, data, alert_rows, shared, seed)
+        hits, _ = alert_rules().match(texts)
+        model.alerts_ = AlertClassifier(random_state=seed).fit(shared, sent_p, hits, y)
+        info["alerts"] = {"trained_on": len(texts), "cv": model.alerts_.cv_metrics_}
+    return info
+
+
+def _oof_sentiment(model, data: Labeled, rows: list[int], shared, seed: int) -> np.ndarray:
+    """Out-of-fold sentiment probabilities, so the alert head does not learn from overconfident ones."""
+    from sklearn.model_selection import KFold
+
+    texts = [data.texts[i] for i in rows]
+    labels = np.array([data.records[i].get("sentiment") for i in rows], dtype=object)
+    out = np.zeros((len(rows), 3))
+    for tr, te in KFold(5, shuffle=True, random_state=seed).split(texts):
+        tr = [i for i in tr if labels[i] in CLASSES]
+        head = SentimentClassifier().fit([texts[i] for i in tr], list(labels[tr]), shared[tr])
+        out[te] = head.predict_proba([texts[i] for i in te], shared[te])
+    return out
 
 
 def model_card(model: ThemeClassifier, meta: dict, dev: dict | None = None) -> str:
@@ -154,10 +227,50 @@ def evaluate(model: ThemeClassifier | str | Path | None, labels_path: str | Path
             if label in index:
                 Y[row, index[label]] = 1
     P = model.predict(data.texts)
+    extra = _evaluate_heads(model, data)
     present = [j for j in range(len(names)) if Y[:, j].sum() > 0]
     p, r, f, s = precision_recall_fscore_support(Y, P, average=None, zero_division=0)
     per = {names[j]: {"precision": round(float(p[j]), 4), "recall": round(float(r[j]), 4),
                       "f1": round(float(f[j]), 4), "support": int(s[j])} for j in range(len(names))}
     _, _, micro, _ = precision_recall_fscore_support(Y[:, present], P[:, present], average="micro", zero_division=0)
     macro = float(np.mean([f[j] for j in present])) if present else 0.0
-    return {"n": len(data.texts), "themes": per, "macro_f1": round(macro, 4), "micro_f1": round(float(micro), 4)}
+    return {"n": len(data.texts), "themes": per, "macro_f1": round(macro, 4), "micro_f1": round(float(micro), 4),
+            **extra}
+
+
+def _evaluate_heads(model: ThemeClassifier, data: Labeled) -> dict:
+    """Sentiment (3-class on non-mixed gold, and 4-class) and alert metrics where labels exist."""
+    from sklearn.metrics import f1_score, precision_score, recall_score
+
+    from .pipeline import analyze
+
+    if getattr(model, "sentiment_", None) is None:
+        return {}
+    out: dict = {}
+    gold = [r.get("sentiment") for r in data.records]
+    rows = [i for i, g in enumerate(gold) if g in CLASSES + ("mixed",)]
+    results = analyze(data.texts, model) if rows or any("alert" in r for r in data.records) else []
+    if rows:
+        three = [i for i in rows if gold[i] != "mixed"]
+        texts3 = [data.texts[i] for i in three]
+        pred3 = model.sentiment_.predict(texts3, model.features(texts3))
+        y3 = [gold[i] for i in three]
+        per = f1_score(y3, pred3, labels=list(CLASSES), average=None, zero_division=0)
+        y4 = [gold[i] for i in rows]
+        p4 = [results[i]["sentiment"] for i in rows]
+        out["sentiment"] = {
+            "macro_f1_3class": round(float(f1_score(y3, pred3, average="macro", zero_division=0)), 4),
+            "f1_per_class": {c: round(float(f), 4) for c, f in zip(CLASSES, per)},
+            "n_3class": len(three),
+            "macro_f1_4class": round(float(f1_score(y4, p4, average="macro", zero_division=0)), 4),
+            "mixed_f1": round(float(f1_score([g == "mixed" for g in y4], [p == "mixed" for p in p4],
+                                             zero_division=0)), 4),
+        }
+    arows = [i for i, r in enumerate(data.records) if isinstance(r.get("alert"), bool)]
+    if arows and getattr(model, "alerts_", None) is not None:
+        ya = [data.records[i]["alert"] for i in arows]
+        pa = [results[i]["alert"] for i in arows]
+        out["alerts"] = {"precision": round(float(precision_score(ya, pa, zero_division=0)), 4),
+                         "recall": round(float(recall_score(ya, pa, zero_division=0)), 4),
+                         "support": int(sum(ya)), "predicted": int(sum(pa))}
+    return out

@@ -1,0 +1,153 @@
+"""Sentiment: a trained 3-class head (negative / neutral / positive) plus clause-level mixed detection.
+
+The head reads the theme model's feature matrix (char n-grams, static embeddings,
+rule hits) plus its own word n-grams in which words after a negation are marked
+(``not bad`` -> ``not bad NEG_bad``), so "no complaints" and "not bad" read as
+they are meant. ``score = P(positive) - P(negative)`` in [-1, 1]. A comment is
+``mixed`` when one clause is clearly positive and another clearly negative
+("agent was lovely but my refund is still stuck").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.validation import check_is_fitted
+
+from .errors import LabelsError
+
+CLASSES = ("negative", "neutral", "positive")
+POSITIVE_THEMES = frozenset({"agent_praise", "issue_resolved"})
+_NEGATION = re.compile(
+    r"\b(not|no|never|nothing|nobody|none|dont|don't|didn't|didnt|doesn't|doesnt|isn't|isnt|wasn't|wasnt|"
+    r"can't|cant|cannot|won't|wont|couldn't|without|nahi|nhi|nahin|na)\b\s+(\w+)(\s+\w+)?", re.IGNORECASE)
+_CLAUSE = re.compile(r"\s*(?:[.!?;]+|\bbut\b|\bhowever\b|\bthough\b|\balthough\b|\bwhereas\b|\bexcept\b|\blekin\b|\bpar\b)\s*",
+                     re.IGNORECASE)
+
+
+def mark_negation(text: str) -> str:
+    """Append ``NEG_word`` tokens for the one or two words after a negation."""
+    return _NEGATION.sub(lambda m: m.group(0) + " " + " ".join("NEG_" + w for w in m.group(0).split()[1:]), text)
+
+
+def clauses(text: str) -> list[tuple[int, int]]:
+    """Character spans of the clauses of `text`, split at sentence ends and contrast words."""
+    spans, start = [], 0
+    for m in _CLAUSE.finditer(text):
+        if m.start() > start:
+            spans.append((start, m.start()))
+        start = m.end()
+    if start < len(text):
+        spans.append((start, len(text)))
+    return [s for s in spans if text[s[0]:s[1]].strip()]
+
+
+class SentimentClassifier(ClassifierMixin, BaseEstimator):
+    """3-class sentiment head over shared features plus negation-marked word n-grams.
+
+    Parameters
+    ----------
+    C : float
+        Inverse regularisation of the multinomial logistic regression.
+    mixed_threshold : float
+        A clause counts as clearly positive / negative above this probability.
+    """
+
+    def __init__(self, C: float = 2.0, mixed_threshold: float = 0.6):
+        self.C = C
+        self.mixed_threshold = mixed_threshold
+
+    def _features(self, texts: list[str], shared: sp.spmatrix) -> sp.csr_matrix:
+        words = self.vectorizer_.transform([mark_negation(t) for t in texts])
+        return sp.hstack([words, shared], format="csr", dtype=np.float32)
+
+    def fit(self, texts: Sequence[str], y: Sequence[str], shared: sp.spmatrix) -> "SentimentClassifier":
+        """Fit on texts, labels in {negative, neutral, positive} and the theme model's features."""
+        texts = list(texts)
+        bad = sorted({v for v in y if v not in CLASSES})
+        if bad:
+            raise LabelsError(f"sentiment labels {bad} are not one of {list(CLASSES)}; map or drop them")
+        self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32,
+                                           token_pattern=r"(?u)\b\w\w+\b|NEG_\w+").fit(
+            [mark_negation(t) for t in texts])
+        head = LogisticRegression(C=self.C, max_iter=3000).fit(self._features(texts, shared), list(y))
+        self.classes_ = head.classes_
+        self.coef_ = head.coef_.astype(np.float32)
+        self.intercept_ = head.intercept_.astype(np.float32)
+        return self
+
+    def predict_proba(self, texts: Sequence[str], shared: sp.spmatrix) -> np.ndarray:
+        check_is_fitted(self, "coef_")
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(self.classes_)))
+        logits = np.asarray(self._features(texts, shared) @ self.coef_.T) + self.intercept_
+        logits -= logits.max(axis=1, keepdims=True)
+        e = np.exp(logits)
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, texts: Sequence[str], shared: sp.spmatrix) -> np.ndarray:
+        return self.classes_[np.argmax(self.predict_proba(texts, shared), axis=1)]
+
+    def score_comments(self, texts: list[str], shared: sp.spmatrix, themes: list[dict],
+                       featurize) -> list[dict]:
+        """Sentiment label, score and per-theme polarity for each comment.
+
+        Parameters
+        ----------
+        texts : list of str
+        shared : sparse matrix
+            The theme model's features of `texts`.
+        themes : list of dict
+            The theme model's output for `texts` (``themes``, ``evidence``).
+        featurize : callable
+            ``featurize(list[str]) -> sparse matrix``, the theme model's features, for clauses.
+        """
+        P = self.predict_proba(texts, shared)
+        ci = {c: i for i, c in enumerate(self.classes_)}
+        neg, pos = P[:, ci["negative"]], P[:, ci["positive"]]
+        labels = self.classes_[np.argmax(P, axis=1)].astype(object)
+        # clause-level scoring only where it can matter: several clauses and a two-sided comment or several themes
+        todo, clause_texts, owners = [], [], []
+        for i, text in enumerate(texts):
+            spans = clauses(text)
+            if len(spans) > 1 and (min(neg[i], pos[i]) > 0.1 or len(themes[i]["themes"]) > 1):
+                todo.append((i, spans))
+                for a, b in spans:
+                    clause_texts.append(text[a:b])
+                    owners.append(i)
+        clause_p = self.predict_proba(clause_texts, featurize(clause_texts)) if clause_texts else np.zeros((0, 3))
+        out = [{"sentiment": str(labels[i]), "sentiment_score": round(float(pos[i] - neg[i]), 4),
+                "theme_sentiment": {}} for i in range(len(texts))]
+        k = 0
+        t = self.mixed_threshold
+        for i, spans in todo:
+            cp = clause_p[k:k + len(spans)]
+            k += len(spans)
+            if cp[:, ci["positive"]].max() > t and cp[:, ci["negative"]].max() > t:
+                out[i]["sentiment"] = "mixed"
+            for name, ev in themes[i]["evidence"].items():
+                where = texts[i].find(ev)
+                j = next((n for n, (a, b) in enumerate(spans) if a <= where < b), None) if where >= 0 else None
+                if j is not None:
+                    out[i]["theme_sentiment"][name] = str(self.classes_[int(np.argmax(cp[j]))])
+        for i, r in enumerate(out):
+            for name in themes[i]["themes"]:
+                ts = r["theme_sentiment"].get(name)
+                prior = "positive" if name in POSITIVE_THEMES else "negative"
+                # a clause read as neutral falls back to what the theme itself says
+                if ts is None or ts == "neutral":
+                    ts = prior if r["sentiment"] in ("mixed", "neutral") or r["sentiment"] == prior else r["sentiment"]
+                r["theme_sentiment"][name] = ts
+            r["theme_sentiment"] = {n: r["theme_sentiment"][n] for n in themes[i]["themes"]}
+            if r["sentiment"] != "mixed":
+                polar = set(r["theme_sentiment"].values()) & {"positive", "negative"}
+                if len(polar) == 2 and min(neg[i], pos[i]) > 0.15:
+                    r["sentiment"] = "mixed"
+        return out
