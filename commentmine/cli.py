@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-from .errors import CommentmineError
+from .errors import CommentmineError, OutputError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="commentmine: tag contact-center survey comments with themes.")
@@ -64,6 +64,46 @@ def tag(
         if not quiet:
             typer.echo(f"tagged {summary.rows:,} rows ({summary.tagged:,} with a theme) from column "
                        f"{summary.text_column!r} -> {summary.output}", err=True)
+
+
+@app.command()
+def alerts(
+    input: Path = typer.Argument(..., help="Export to scan for service-recovery alerts"),
+    output: Path = typer.Option(..., "-o", "--output", help="Alert records: .jsonl (or .csv, .xlsx, .parquet)"),
+    webhook: Optional[str] = typer.Option(None, help="POST each alert as JSON to this URL"),
+    webhook_token_env: str = typer.Option("COMMENTMINE_WEBHOOK_TOKEN",
+                                          help="Environment variable holding a bearer token for the webhook"),
+    retry_file: Optional[Path] = typer.Option(None, help="Where undelivered alerts go (default: OUTPUT.failed.jsonl)"),
+    text_column: Optional[str] = typer.Option(None, help="Column with the comment (default: auto-detect)"),
+    id_column: Optional[str] = typer.Option(None, help="Column with the response id (default: row number)"),
+    score_column: Optional[str] = typer.Option(None, help="CSAT/NPS/Likert rating column (default: auto-detect)"),
+    pass_column: Optional[list[str]] = typer.Option(None, help="Column to copy into each alert (repeatable; "
+                                                    "default: customer/contact/agent columns)"),
+    model: Optional[Path] = typer.Option(None, help="Model folder (default: the shipped model)"),
+    jobs: int = typer.Option(0, help="Worker processes (0: one per core, up to 4)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No summary"),
+):
+    """Write only the comments a manager should call back, with priority, reasons and a redacted excerpt."""
+    import os
+
+    from .recovery import deliver, write_alerts
+
+    with _errors():
+        if webhook is not None and output.suffix.lower() != ".jsonl":
+            raise OutputError(f"{output}: --webhook needs a .jsonl output; use -o alerts.jsonl")
+        summary = write_alerts(input, output, text_column, id_column, model, None, score_column, pass_column,
+                               jobs or None)
+        n = sum(1 for line in open(output, encoding="utf-8") if line.strip()) if output.suffix == ".jsonl" else None
+        if not quiet:
+            typer.echo(f"scanned {summary.rows:,} rows -> {output}" + (f" ({n} alerts)" if n is not None else ""),
+                       err=True)
+        if webhook is not None:
+            report = deliver(output, webhook, retry_file, token=os.environ.get(webhook_token_env))
+            typer.echo(f"webhook: {report.sent} delivered, {report.failed} failed"
+                       + (f"; undelivered alerts saved to {report.retry_file} ({'; '.join(report.errors)})"
+                          if report.failed else ""), err=True)
+            if report.failed:
+                raise typer.Exit(1)
 
 
 @app.command()

@@ -336,6 +336,7 @@ class AtomicWriter:
         os.close(fd)
         self.tmp = Path(tmp)
         self._handle = self._pq = self._wb = self._ws = None
+        self._header = False
         return self
 
     def write(self, frame: pd.DataFrame) -> None:
@@ -346,8 +347,9 @@ class AtomicWriter:
         """Append a chunk already rendered by :func:`render` (e.g. in a worker process)."""
         if self.format == "csv":
             with open(self.tmp, "a", encoding="utf-8", newline="") as f:
-                if self.rows == 0:
+                if not self._header:
                     f.write(pd.DataFrame(columns=chunk.columns).to_csv(index=False))
+                    self._header = True
                 f.write(chunk.data)
         elif self.format == "jsonl":
             with open(self.tmp, "a", encoding="utf-8") as f:

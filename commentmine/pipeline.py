@@ -10,7 +10,7 @@ import os
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -128,16 +128,17 @@ def _init_worker(model_path, taxonomy) -> None:
 
 
 def _tag_and_render(frame: pd.DataFrame, model: ThemeClassifier, text_column: str, fmt: str,
-                    add_row_id: bool, score: tuple | None = None) -> tuple[int, Rendered]:
+                    add_row_id: bool, score: tuple | None = None, select=None) -> tuple[int, Rendered]:
     tagged = tag_frame(frame, model, text_column, *(score or (None, None)))
     if add_row_id:
         tagged.insert(0, "row_id", tagged.index + 1)
-    return int(tagged["themes"].map(bool).sum()), render(tagged, fmt)
+    n_tagged = int(tagged["themes"].map(bool).sum())
+    return n_tagged, render(select(tagged) if select is not None else tagged, fmt)
 
 
 def _worker_chunk(args) -> tuple[int, Rendered]:
-    frame, text_column, fmt, add_row_id, score, model_path, taxonomy = args
-    return _tag_and_render(frame, _cached_model(model_path, taxonomy), text_column, fmt, add_row_id, score)
+    frame, text_column, fmt, add_row_id, score, select, model_path, taxonomy = args
+    return _tag_and_render(frame, _cached_model(model_path, taxonomy), text_column, fmt, add_row_id, score, select)
 
 
 def _score_spec(export, score_column: str | None) -> tuple[str, str] | None:
@@ -166,13 +167,18 @@ class TagSummary:
     input_format: str
     output: Path
     score_column: str | None = None
+    id_column: str | None = None
+    columns: list = field(default_factory=list)
 
 
 def tag_file(input_path: str | Path, output_path: str | Path, text_column: str | None = None,
              id_column: str | None = None, model_path: str | Path | None = None,
              taxonomy: str | Path | None = None, chunksize: int = 20000, jobs: int | None = None,
-             progress: Callable[[int], None] | None = None, score_column: str | None = None) -> TagSummary:
+             progress: Callable[[int], None] | None = None, score_column: str | None = None,
+             select: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> TagSummary:
     """Tag an export file into `output_path` in chunks, `jobs` processes in parallel.
+
+    `select` (picklable) maps each tagged chunk to what is written, e.g. only alerting rows.
 
     The output is written to a temp file and renamed on success, so a failed run
     leaves no partial output. `progress` is called with the rows done per chunk.
@@ -188,31 +194,35 @@ def tag_file(input_path: str | Path, output_path: str | Path, text_column: str |
     score = _score_spec(export, score_column)
     rows = tagged = 0
 
-    def finish(result: tuple[int, Rendered]) -> None:
+    def finish(result: tuple[int, Rendered], n_rows: int) -> None:
         nonlocal rows, tagged
         n_tagged, chunk = result
         writer.write_rendered(chunk)
-        rows += chunk.rows
+        rows += n_rows
         tagged += n_tagged
         if progress:
-            progress(chunk.rows)
+            progress(n_rows)
 
     with writer:
         chunks = export.chunks()
         if jobs <= 1:
             for chunk in chunks:
-                finish(_tag_and_render(chunk, model, export.text_column, writer.format, add_row_id, score))
+                finish(_tag_and_render(chunk, model, export.text_column, writer.format, add_row_id, score, select),
+                       len(chunk))
         else:
             with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path, taxonomy)) as pool:
                 pending: deque = deque()
                 for chunk in chunks:
-                    args = (chunk, export.text_column, writer.format, add_row_id, score, model_path, taxonomy)
-                    pending.append(pool.submit(_worker_chunk, args))
+                    args = (chunk, export.text_column, writer.format, add_row_id, score, select, model_path, taxonomy)
+                    pending.append((pool.submit(_worker_chunk, args), len(chunk)))
                     if len(pending) >= 2 * jobs:
-                        finish(pending.popleft().result())
+                        future, n = pending.popleft()
+                        finish(future.result(), n)
                 while pending:
-                    finish(pending.popleft().result())
+                    future, n = pending.popleft()
+                    finish(future.result(), n)
         if rows == 0:
             empty = pd.DataFrame({c: pd.Series(dtype=object) for c in export.columns})
-            finish(_tag_and_render(empty, model, export.text_column, writer.format, add_row_id, score))
-    return TagSummary(rows, tagged, export.text_column, export.format, Path(output_path), score[0] if score else None)
+            finish(_tag_and_render(empty, model, export.text_column, writer.format, add_row_id, score, select), 0)
+    return TagSummary(rows, tagged, export.text_column, export.format, Path(output_path), score[0] if score else None,
+                      export.id_column, export.columns)

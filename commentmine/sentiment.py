@@ -67,7 +67,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         words = self.vectorizer_.transform([mark_negation(t) for t in texts])
         return sp.hstack([words, shared], format="csr", dtype=np.float32)
 
-    def fit(self, texts: Sequence[str], y: Sequence[str], shared: sp.spmatrix) -> "SentimentClassifier":
+    def fit(self, texts: Sequence[str], y: Sequence[str], shared: sp.spmatrix, sample_weight=None) -> "SentimentClassifier":
         """Fit on texts, labels in {negative, neutral, positive} and the theme model's features."""
         texts = list(texts)
         bad = sorted({v for v in y if v not in CLASSES})
@@ -76,7 +76,8 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32,
                                            token_pattern=r"(?u)\b\w\w+\b|NEG_\w+").fit(
             [mark_negation(t) for t in texts])
-        head = LogisticRegression(C=self.C, max_iter=3000).fit(self._features(texts, shared), list(y))
+        head = LogisticRegression(C=self.C, max_iter=3000).fit(self._features(texts, shared), list(y),
+                                                               sample_weight=sample_weight)
         self.classes_ = head.classes_
         self.coef_ = head.coef_.astype(np.float32)
         self.intercept_ = head.intercept_.astype(np.float32)

@@ -127,7 +127,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
                 Y[row, index[label]] = 1
         return Y
 
-    def fit(self, X: Sequence[str], y) -> "ThemeClassifier":
+    def fit(self, X: Sequence[str], y, sample_weight=None) -> "ThemeClassifier":
         """Fit from texts and labels (lists of theme names, or an indicator matrix)."""
         texts = _as_texts(X)
         self.taxonomy_ = self.taxonomy if self.taxonomy is not None else load_taxonomy()
@@ -157,9 +157,10 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         for j in np.flatnonzero(self.trained_):
             head = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
             folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
-            oof = cross_val_predict(head, F, Y[:, j], cv=folds, method="predict_proba")[:, 1]
+            fit_params = {} if sample_weight is None else {"sample_weight": np.asarray(sample_weight)}
+            oof = cross_val_predict(head, F, Y[:, j], cv=folds, method="predict_proba", params=fit_params)[:, 1]
             self.thresholds_[j], self.cv_metrics_[self.classes_[j]] = best_threshold(Y[:, j], oof)
-            head.fit(F, Y[:, j])
+            head.fit(F, Y[:, j], **fit_params)
             self.coef_[j] = head.coef_[0]
             self.intercept_[j] = head.intercept_[0]
         self.n_features_ = F.shape[1]

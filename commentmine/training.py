@@ -19,6 +19,9 @@ from .model import load_model, save_model
 from .taxonomy import load_taxonomy
 from .themes import ENCODER_STATIC, ThemeClassifier
 
+SEED_EXAMPLES = Path(__file__).resolve().parent / "data" / "seed_examples.jsonl"
+SEED_WEIGHT = 5.0
+
 
 @dataclass
 class Labeled:
@@ -71,23 +74,35 @@ def read_labels(path: str | Path) -> Labeled:
 
 def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None = None, seed: int = 0,
           encoder=ENCODER_STATIC, eval_path: str | Path | None = None,
-          sentiment_extra: str | Path | None = None, **params) -> tuple[ThemeClassifier, Path]:
+          sentiment_extra: str | Path | None = None, seed_examples: bool = True,
+          **params) -> tuple[ThemeClassifier, Path]:
     """Fit a :class:`ThemeClassifier` on a labeled file and save it as a model folder.
 
     `eval_path`, a held-out labeled file, is only scored after fitting; its metrics
     go into ``meta.json`` and the model card and never influence training.
+    `seed_examples` adds the packaged ``data/seed_examples.jsonl`` (idioms such as
+    "no complaints", "not bad", Hinglish praise) with weight ``SEED_WEIGHT``.
     """
     data = read_labels(labels_path)
+    n_labeled = len(data.texts)
+    if seed_examples:
+        seeds = read_labels(SEED_EXAMPLES)
+        data = Labeled(data.texts + seeds.texts, data.themes + seeds.themes, data.records + seeds.records,
+                       data.sha256)
+    weights = np.ones(len(data.texts))
+    weights[n_labeled:] = SEED_WEIGHT
     tax = load_taxonomy(taxonomy)
     model = ThemeClassifier(taxonomy=tax, encoder=encoder, random_state=seed, **params)
-    model.fit(data.texts, data.themes)
-    heads = fit_heads(model, data, sentiment_extra, seed)
+    model.fit(data.texts, data.themes, sample_weight=weights)
+    heads = fit_heads(model, data, sentiment_extra, seed, weights)
     cvm = model.cv_metrics_
     f1s = [m["f1"] for m in cvm.values()]
     meta = {
         "name": Path(out).name,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "training_data": {"file": Path(labels_path).name, "sha256": data.sha256, "records": len(data.texts)},
+        "training_data": {"file": Path(labels_path).name, "sha256": data.sha256, "records": n_labeled,
+                          "seed_examples": len(data.texts) - n_labeled,
+                          "seed_examples_sha256": sha256_file(SEED_EXAMPLES) if seed_examples else None},
         "seed": seed,
         "cv_macro_f1": round(float(np.mean(f1s)), 4) if f1s else None,
         **heads,
@@ -121,19 +136,24 @@ def split_extra(texts: list[str], labels: list[str], seed: int = 0):
     return train_test_split(texts, labels, test_size=0.2, random_state=seed, stratify=labels)
 
 
-def fit_heads(model: ThemeClassifier, data: Labeled, sentiment_extra=None, seed: int = 0) -> dict:
+def fit_heads(model: ThemeClassifier, data: Labeled, sentiment_extra=None, seed: int = 0, weights=None) -> dict:
     """Fit the sentiment and alert heads when the labels carry them; returns their metrics for meta.json."""
     info: dict = {}
     sent_rows = [i for i, r in enumerate(data.records) if r.get("sentiment") in CLASSES]
+    # seed examples alone do not make a sentiment or alert training set
+    if len({data.records[i]["sentiment"] for i in sent_rows if not str(data.records[i].get("id", "")).startswith("seed-")}) < 3:
+        sent_rows = []
     if sent_rows:
         texts = [data.texts[i] for i in sent_rows]
         labels = [data.records[i]["sentiment"] for i in sent_rows]
+        w = [1.0 if weights is None else float(weights[i]) for i in sent_rows]
         held = None
         if sentiment_extra is not None:
             xt, yt = read_sentiment_extra(sentiment_extra)
             tr_x, te_x, tr_y, te_y = split_extra(xt, yt, seed)
             texts, labels, held = texts + tr_x, labels + tr_y, (te_x, te_y)
-        head = SentimentClassifier().fit(texts, labels, model.features(texts))
+            w += [1.0] * len(tr_x)
+        head = SentimentClassifier().fit(texts, labels, model.features(texts), sample_weight=np.array(w))
         model.sentiment_ = head
         info["sentiment"] = {"trained_on": len(texts), "extra": Path(sentiment_extra).name if sentiment_extra else None}
         if held is not None:
@@ -143,6 +163,8 @@ def fit_heads(model: ThemeClassifier, data: Labeled, sentiment_extra=None, seed:
             info["sentiment"]["extra_heldout_macro_f1"] = round(float(f1_score(held[1], pred, average="macro")), 4)
             info["sentiment"]["extra_heldout_n"] = len(held[0])
     alert_rows = [i for i, r in enumerate(data.records) if isinstance(r.get("alert"), bool)]
+    if len({data.records[i]["alert"] for i in alert_rows}) < 2:
+        alert_rows = []
     if alert_rows and getattr(model, "sentiment_", None) is not None:
         texts = [data.texts[i] for i in alert_rows]
         y = [data.records[i]["alert"] for i in alert_rows]

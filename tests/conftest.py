@@ -39,10 +39,24 @@ def tiny_data():
     return [t for t, _ in TINY], [y for _, y in TINY]
 
 
+SENTIMENT = ["negative"] * 4 + ["positive"] * 4 + ["negative"] * 10 + ["neutral"] * 2
+ALERT = [False, False, True, False] + [False] * 4 + [True, False, False, True] + [False, True, False, False] + \
+    [True, True, False, False]
+
+
+def tiny_records():
+    return [{"text": t, "themes": y, "sentiment": s, "alert": a}
+            for (t, y), s, a in zip(TINY, SENTIMENT, ALERT)]
+
+
 @pytest.fixture(scope="session")
 def tiny_model(tiny_data):
+    from commentmine.training import Labeled, fit_heads
+
     texts, labels = tiny_data
-    return ThemeClassifier(encoder=HashEncoder(16), cv=2, min_examples=3, C=4.0).fit(texts, labels)
+    model = ThemeClassifier(encoder=HashEncoder(16), cv=2, min_examples=3, C=4.0).fit(texts, labels)
+    fit_heads(model, Labeled(texts, labels, tiny_records()))
+    return model
 
 
 @pytest.fixture(scope="session")

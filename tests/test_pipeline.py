@@ -4,13 +4,13 @@ import pandas as pd
 import pytest
 
 from commentmine.errors import InputError
-from commentmine.pipeline import tag_file, tag_frame
+from commentmine.pipeline import OUTPUT_COLUMNS, tag_file, tag_frame
 
 
 def test_tag_frame_keeps_columns_and_adds_fields(tiny_model):
     df = pd.DataFrame({"id": [1, 2, 3], "comment": ["on hold for an hour", "very polite agent", None]})
     out = tag_frame(df, tiny_model, "comment")
-    assert list(out.columns) == ["id", "comment", "themes", "theme_scores", "evidence"]
+    assert list(out.columns) == ["id", "comment", *OUTPUT_COLUMNS]
     assert "hold_time" in out["themes"][0]
     assert out["themes"][2] == [] and out["evidence"][2] == {}
     assert list(df.columns) == ["id", "comment"]  # pure: input untouched
@@ -42,7 +42,7 @@ def test_tag_file_row_ids_and_empty_input(tmp_path, tiny_model_dir):
     out = tmp_path / "out.csv"
     summary = tag_file(src, out, model_path=tiny_model_dir, jobs=1)
     assert summary.rows == 0
-    assert pd.read_csv(out).columns.tolist() == ["row_id", "comment", "themes", "theme_scores", "evidence"]
+    assert pd.read_csv(out).columns.tolist() == ["row_id", "comment", *OUTPUT_COLUMNS]
 
 
 def test_failed_run_leaves_no_output(tmp_path, tiny_model_dir):
@@ -52,3 +52,19 @@ def test_failed_run_leaves_no_output(tmp_path, tiny_model_dir):
     with pytest.raises(InputError):
         tag_file(src, out, model_path=tiny_model_dir)
     assert not out.exists() and list(tmp_path.iterdir()) == [src]
+
+
+def test_score_column_feeds_alerts(tiny_model):
+    df = pd.DataFrame({"csat": ["1", "5", ""], "comment": ["agent was rude and shouted", "very polite agent", "ok"]})
+    out = tag_frame(df, tiny_model, "comment", score_column="csat")
+    assert out["score_normalized"].tolist()[:2] == [0.0, 1.0] and pd.isna(out["score_normalized"][2])
+    assert out["alert"][0] and "low_score" in out["alert_reasons"][0]
+    assert out["sentiment"][1] == "positive" and out["sentiment_score"][1] > 0
+    assert "low_score" not in out["alert_reasons"][1]
+
+
+def test_tag_file_detects_rating_column(tmp_path, tiny_model_dir):
+    src = tmp_path / "in.csv"
+    src.write_text("CSAT,comment\n1,agent was rude and shouted\n5,very polite agent\n")
+    summary = tag_file(src, tmp_path / "o.jsonl", model_path=tiny_model_dir, jobs=1)
+    assert summary.score_column == "CSAT"
