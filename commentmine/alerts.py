@@ -25,12 +25,12 @@ VERY_NEGATIVE = -0.7
 LOW_SCORE = 0.25
 
 
-def alert_rules() -> RuleMatcher:
-    """The packaged reason rules (``data/alert_rules.toml``)."""
+def alert_rules(nlp=None) -> RuleMatcher:
+    """The packaged reason rules (``data/alert_rules.toml``); `nlp` shares a tokenizer with the theme rules."""
     import tomllib
 
     text = resources.files("commentmine.data").joinpath("alert_rules.toml").read_text("utf-8")
-    return RuleMatcher(taxonomy_from_dict(tomllib.loads(text), "alert rules"))
+    return RuleMatcher(taxonomy_from_dict(tomllib.loads(text), "alert rules"), nlp)
 
 
 class AlertClassifier(ClassifierMixin, BaseEstimator):
@@ -100,8 +100,9 @@ def decide(prob: np.ndarray, threshold: float, reason_names: list[str], reason_h
         Theme output, used to tell repeated contact from a plain "many times".
     """
     out = []
+    any_hit = reason_hits.any(axis=1)
     for i in range(len(prob)):
-        reasons = [name for j, name in enumerate(reason_names) if reason_hits[i, j]]
+        reasons = [reason_names[j] for j in np.flatnonzero(reason_hits[i])] if any_hit[i] else []
         if "repeated_contact_unresolved" in reasons and "unresolved_issue" not in themes[i]["themes"]:
             reasons.remove("repeated_contact_unresolved")
         if sentiment_scores[i] <= VERY_NEGATIVE:

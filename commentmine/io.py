@@ -228,6 +228,7 @@ def open_export(path: str | Path, text_column: str | None = None, id_column: str
 
 # ----------------------------------------------------------------------- output
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA_RE = r"^[=+\-@\t\r]"
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -239,17 +240,24 @@ def neutralise_formula(value):
 
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
-    """Lists joined with ';' and dicts as JSON text, for CSV and XLSX cells."""
+    """Lists joined with ';' and dicts as JSON text, formulas neutralised, for CSV and XLSX cells."""
     out = frame.copy()
     for col in out.columns:
         series = out[col]
-        if series.dtype == object:
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
             sample = series.dropna()
-            if not sample.empty and isinstance(sample.iloc[0], (list, tuple, np.ndarray)):
-                out[col] = series.map(lambda v: ";".join(map(str, v)) if v is not None else "")
-            elif not sample.empty and isinstance(sample.iloc[0], dict):
-                out[col] = series.map(lambda v: json.dumps(v, ensure_ascii=False) if v is not None else "")
-    return out.map(neutralise_formula)
+            first = sample.iloc[0] if not sample.empty else None
+            if isinstance(first, (list, tuple, np.ndarray)):
+                series = series.map(lambda v: ";".join(map(str, v)) if v is not None else "")
+            elif isinstance(first, dict):
+                series = series.map(lambda v: json.dumps(v, ensure_ascii=False) if v is not None else "")
+            is_text = series.map(type) == str if not isinstance(series.dtype, pd.StringDtype) else series.notna()
+            risky = is_text & series.astype("string").str.match(_FORMULA_RE).fillna(False).astype(bool)
+            if risky.any():
+                series = series.copy()
+                series[risky] = series[risky].map(neutralise_formula)
+            out[col] = series
+    return out
 
 
 def _first(series: pd.Series):

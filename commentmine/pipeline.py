@@ -52,11 +52,12 @@ def analyze(texts: list[str], model: ThemeClassifier, scores: np.ndarray | None 
     scores : ndarray, optional
         Survey ratings normalised to [0, 1] (NaN where missing), used by alerts.
     """
-    results, F = model.tag(texts, return_features=True)
+    results, F, docs = model.tag(texts, return_features=True)
     sentiment = getattr(model, "sentiment_", None)
     if sentiment is None or not texts:
         return results
-    sent = sentiment.score_comments(texts, F, results, model.features)
+    sent_p = sentiment.predict_proba(texts, F)
+    sent = sentiment.score_comments(texts, F, results, model.features, sent_p)
     empty = [not t.strip() for t in texts]
     for r, s_, e in zip(results, sent, empty):
         r.update(s_)
@@ -65,10 +66,9 @@ def analyze(texts: list[str], model: ThemeClassifier, scores: np.ndarray | None 
     alerts = getattr(model, "alerts_", None)
     if alerts is not None:
         if getattr(model, "_alert_rules", None) is None:
-            model._alert_rules = alert_rules()
+            model._alert_rules = alert_rules(model.rules_.nlp)
         matcher = model._alert_rules
-        hits, _ = matcher.match(texts)
-        sent_p = sentiment.predict_proba(texts, F)
+        hits, _ = matcher.match(texts, docs)
         prob = alerts.predict_proba(F, sent_p, hits)[:, 1]
         prob[np.array(empty, dtype=bool)] = 0.0
         decided = decide(prob, alerts.threshold_, matcher.taxonomy.names, hits,

@@ -45,11 +45,13 @@ class RuleMatcher:
     ----------
     taxonomy : Taxonomy
         Themes whose ``phrases`` and ``patterns`` are compiled.
+    nlp : spacy.Language, optional
+        Share another matcher's pipeline, so one tokenization serves both.
     """
 
-    def __init__(self, taxonomy: Taxonomy):
+    def __init__(self, taxonomy: Taxonomy, nlp=None):
         self.taxonomy = taxonomy
-        self.nlp = spacy.blank("en")
+        self.nlp = nlp if nlp is not None else spacy.blank("en")
         self.phrase_matcher = PhraseMatcher(self.nlp.vocab, attr="LOWER")
         self.matcher = Matcher(self.nlp.vocab)
         self._index = {name: i for i, name in enumerate(taxonomy.names)}
@@ -76,8 +78,12 @@ class RuleMatcher:
                         "see https://spacy.io/usage/rule-based-matching"
                     ) from None
 
-    def match(self, texts: Iterable[str]) -> tuple[np.ndarray, list[dict[str, RuleHit]]]:
-        """Match rules in `texts`.
+    def tokenize(self, texts: Iterable[str]) -> list:
+        """spaCy Docs of `texts` (tokenizer only)."""
+        return list(self.nlp.tokenizer.pipe(texts, batch_size=1000))
+
+    def match(self, texts: Iterable[str], docs: list | None = None) -> tuple[np.ndarray, list[dict[str, RuleHit]]]:
+        """Match rules in `texts` (or in their already tokenized `docs`).
 
         Returns
         -------
@@ -90,7 +96,7 @@ class RuleMatcher:
         hits = np.zeros((len(texts), len(self._index)), dtype=np.float32)
         spans: list[dict[str, RuleHit]] = []
         strings = self.nlp.vocab.strings
-        for row, doc in enumerate(self.nlp.tokenizer.pipe(texts, batch_size=1000)):
+        for row, doc in enumerate(docs if docs is not None else self.nlp.tokenizer.pipe(texts, batch_size=1000)):
             found: dict[str, tuple[int, int]] = {}
             matches = self.phrase_matcher(doc)
             if self._has_patterns:

@@ -97,7 +97,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         return self.classes_[np.argmax(self.predict_proba(texts, shared), axis=1)]
 
     def score_comments(self, texts: list[str], shared: sp.spmatrix, themes: list[dict],
-                       featurize) -> list[dict]:
+                       featurize, proba: np.ndarray | None = None) -> list[dict]:
         """Sentiment label, score and per-theme polarity for each comment.
 
         Parameters
@@ -109,16 +109,24 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
             The theme model's output for `texts` (``themes``, ``evidence``).
         featurize : callable
             ``featurize(list[str]) -> sparse matrix``, the theme model's features, for clauses.
+        proba : ndarray, optional
+            ``predict_proba(texts, shared)`` if the caller already has it.
         """
-        P = self.predict_proba(texts, shared)
+        P = proba if proba is not None else self.predict_proba(texts, shared)
         ci = {c: i for i, c in enumerate(self.classes_)}
         neg, pos = P[:, ci["negative"]], P[:, ci["positive"]]
         labels = self.classes_[np.argmax(P, axis=1)].astype(object)
-        # clause-level scoring only where it can matter: several clauses and a two-sided comment or several themes
+        # clause-level scoring only where polarity can differ inside the comment: a two-sided probability,
+        # or a praise theme next to a complaint theme
         todo, clause_texts, owners = [], [], []
         for i, text in enumerate(texts):
+            names = themes[i]["themes"]
+            two_sided = min(neg[i], pos[i]) > 0.1 or (
+                any(n in POSITIVE_THEMES for n in names) and any(n not in POSITIVE_THEMES for n in names))
+            if not two_sided:
+                continue
             spans = clauses(text)
-            if len(spans) > 1 and (min(neg[i], pos[i]) > 0.1 or len(themes[i]["themes"]) > 1):
+            if len(spans) > 1:
                 todo.append((i, spans))
                 for a, b in spans:
                     clause_texts.append(text[a:b])

@@ -167,10 +167,10 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     # ------------------------------------------------------------------- predict
-    def _proba_and_spans(self, texts: list[str]):
+    def _proba_and_spans(self, texts: list[str], docs=None):
         if not texts:
             return np.zeros((0, len(self.classes_))), [], sp.csr_matrix((0, self.n_features_))
-        rule_hits, spans = self.rules_.match(texts)
+        rule_hits, spans = self.rules_.match(texts, docs)
         F = self._features(texts, rule_hits)
         logits = np.asarray(F @ self.coef_.T) + self.intercept_
         proba = 1.0 / (1.0 + np.exp(-logits))
@@ -206,13 +206,14 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         -------
         list of dict with keys ``themes`` (list of names), ``theme_scores``
         (name -> score, predicted themes only) and ``evidence`` (name -> span text);
-        with `return_features`, also the feature matrix, for heads that share it.
+        with `return_features`, also the feature matrix and the spaCy Docs, for heads that share them.
         """
         check_is_fitted(self, "coef_")
         texts = _as_texts(X)
         if not texts:
-            return ([], sp.csr_matrix((0, self.n_features_))) if return_features else []
-        proba, spans, F = self._proba_and_spans(texts)
+            return ([], sp.csr_matrix((0, self.n_features_)), []) if return_features else []
+        docs = self.rules_.tokenize(texts) if return_features else None
+        proba, spans, F = self._proba_and_spans(texts, docs)
         scores = rescale(proba, self.thresholds_)
         pred = scores >= 0.5
         empty = np.array([not t.strip() for t in texts], dtype=bool)
@@ -229,7 +230,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
                 sc[name] = round(float(scores[i, j]), 4)
                 ev[name] = self._evidence(text, spans[i].get(name), W, i, j, vocab)
             out.append({"themes": names, "theme_scores": sc, "evidence": ev})
-        return (out, F) if return_features else out
+        return (out, F, docs) if return_features else out
 
     def _inverse_vocab(self) -> np.ndarray:
         if getattr(self, "_inv_vocab", None) is None:

@@ -36,3 +36,28 @@ def test_bundled_minilm_is_verified_and_offline():
     model = load_minilm()
     emb = model.encode(["the agent was helpful"])
     assert emb.shape == (1, 384) and np.isfinite(emb).all()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("no complaints", "positive"), ("not bad", "positive"), ("could have been better", "negative"),
+    ("bahut accha", "positive"), ("agent was lovely but my refund is still stuck", "mixed"),
+    ("the executive was rude and I am still waiting for my refund", "negative"),
+])
+def test_contact_center_phrasing(shipped, text, expected):
+    from commentmine.pipeline import analyze
+
+    assert analyze([text], shipped)[0]["sentiment"] == expected
+
+
+def test_alerts_for_threats(shipped):
+    from commentmine.pipeline import analyze
+
+    out = analyze(["I will file a case in consumer court, this is fraud", "very polite agent, thanks"], shipped)
+    assert out[0]["alert"] and out[0]["alert_priority"] == "high" and "legal_threat" in out[0]["alert_reasons"]
+    assert not out[1]["alert"]
+
+
+def test_sentiment_and_alerts_on_dev_set(shipped, shared_data):
+    result = evaluate(shipped, shared_data / "survey_comments_dev_labeled.jsonl")
+    assert result["sentiment"]["macro_f1_3class"] >= 0.85
+    assert result["alerts"]["recall"] >= 0.85
