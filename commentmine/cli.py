@@ -145,5 +145,128 @@ def train(
     typer.echo(json.dumps({"model": str(folder), "cv_f1": f1}, indent=2))
 
 
+notes_app = typer.Typer(help="Customer preference notes: extract into a store, pull, export, forget.",
+                        no_args_is_help=True)
+app.add_typer(notes_app, name="notes")
+NOTES_COMMANDS = ("add", "pull", "export", "forget", "conflicts")
+
+
+@notes_app.command("add")
+def notes_add(
+    input: Path = typer.Argument(..., help="Export with comments"),
+    customer_column: str = typer.Option(..., help="Column with the customer id"),
+    db: str = typer.Option("sqlite:///notes.db", help="sqlite:///FILE or postgresql://user@host:port/db"),
+    id_column: Optional[str] = typer.Option(None, help="Column with the response id (default: row number)"),
+    date_column: Optional[str] = typer.Option(None, help="Column with the comment date"),
+    text_column: Optional[str] = typer.Option(None, help="Column with the comment (default: auto-detect)"),
+    source: Optional[str] = typer.Option(None, help="Source name in the note keys (default: the file name)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q"),
+):
+    """Extract preferences from an export and store them as notes (idempotent). Also: commentmine notes INPUT."""
+    from .notes import store_notes
+
+    with _errors():
+        s = store_notes(input, db, customer_column, id_column, date_column, text_column, source)
+    if not quiet:
+        r = s.result
+        typer.echo(f"{s.rows:,} rows, {s.found:,} preferences: {r.inserted} new, {r.updated} updated, "
+                   f"{r.unchanged} unchanged, {r.conflicts} conflicts for review", err=True)
+
+
+@notes_app.command("pull")
+def notes_pull(
+    db: str = typer.Option(..., help="Notes database URL"),
+    after: int = typer.Option(0, help="Return changes with seq > AFTER (the last seq you saw)"),
+    limit: int = typer.Option(1000, help="At most this many records"),
+):
+    """Changes since a cursor as JSONL on stdout; the last record's seq is the next cursor."""
+    from .store import connect, pull
+
+    with _errors():
+        rows = pull(connect(db), after, limit)
+    for r in rows:
+        typer.echo(json.dumps(r, ensure_ascii=False))
+
+
+@notes_app.command("export")
+def notes_export(
+    db: str = typer.Option(..., help="Notes database URL"),
+    format: str = typer.Option("jsonl", help="jsonl | salesforce-csv | hubspot-json"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="File to write (default: stdout)"),
+):
+    """Live notes for a CRM: Salesforce Bulk API 2.0 upsert CSV, HubSpot batch-upsert JSON, or JSONL."""
+    import os
+    import tempfile
+
+    from .notes import export_notes
+
+    with _errors():
+        if format not in ("jsonl", "salesforce-csv", "hubspot-json"):
+            raise OutputError(f"unknown --format {format!r}; use jsonl, salesforce-csv or hubspot-json")
+        parts = export_notes(db, format)
+        if output is None:
+            for part in parts:
+                sys.stdout.write(part)
+            return
+        fd, tmp = tempfile.mkstemp(dir=output.parent if str(output.parent) else ".", prefix=f".{output.name}.")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
+                for part in parts:
+                    f.write(part)
+            os.replace(tmp, output)
+        finally:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+
+
+@notes_app.command("forget")
+def notes_forget(
+    db: str = typer.Option(..., help="Notes database URL"),
+    customer: str = typer.Option(..., help="Customer id to erase"),
+):
+    """Erase a customer's notes; tombstones (op=delete) let pullers propagate the erasure."""
+    from .store import connect, forget
+
+    with _errors():
+        n = forget(connect(db), customer)
+    typer.echo(f"forgot {n} notes of customer {customer!r}", err=True)
+
+
+@notes_app.command("conflicts")
+def notes_conflicts(db: str = typer.Option(..., help="Notes database URL")):
+    """Preferences held back because an opt-out is active (for review), as JSONL."""
+    from .store import connect, list_conflicts
+
+    with _errors():
+        rows = list_conflicts(connect(db))
+    for r in rows:
+        typer.echo(json.dumps(r, ensure_ascii=False))
+
+
+@app.command()
+def serve(
+    db: str = typer.Option(..., help="Notes database URL"),
+    host: str = typer.Option("127.0.0.1", help="Address to bind"),
+    port: int = typer.Option(8080, help="Port"),
+    token_env: str = typer.Option("COMMENTMINE_API_TOKEN", help="Environment variable with the bearer token"),
+):
+    """Serve GET /notes?after=SEQ&limit=N and GET /health for CRM sync jobs (bearer-token auth)."""
+    import os
+
+    from .server import make_server
+
+    with _errors():
+        server = make_server(db, os.environ.get(token_env), host, port)
+    typer.echo(f"serving notes on http://{host}:{server.server_port}/notes", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        server.shutdown()
+
+
 def main() -> None:
-    app(prog_name="commentmine")
+    argv = sys.argv[1:]
+    # `commentmine notes INPUT ...` is short for `commentmine notes add INPUT ...`
+    if len(argv) >= 2 and argv[0] == "notes" and argv[1] not in NOTES_COMMANDS and not argv[1].startswith("-"):
+        argv = ["notes", "add", *argv[1:]]
+    app(args=argv, prog_name="commentmine")
