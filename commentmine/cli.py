@@ -160,13 +160,14 @@ def notes_add(
     date_column: Optional[str] = typer.Option(None, help="Column with the comment date"),
     text_column: Optional[str] = typer.Option(None, help="Column with the comment (default: auto-detect)"),
     source: Optional[str] = typer.Option(None, help="Source name in the note keys (default: the file name)"),
+    chunksize: int = typer.Option(5000, help="Rows per transaction"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Extract preferences from an export and store them as notes (idempotent). Also: commentmine notes INPUT."""
     from .notes import store_notes
 
     with _errors():
-        s = store_notes(input, db, customer_column, id_column, date_column, text_column, source)
+        s = store_notes(input, db, customer_column, id_column, date_column, text_column, source, chunksize)
     if not quiet:
         r = s.result
         typer.echo(f"{s.rows:,} rows, {s.found:,} preferences: {r.inserted} new, {r.updated} updated, "

@@ -71,3 +71,53 @@ def shared_data():
     if not SHARED.is_dir():
         pytest.skip("../shared/data is not present")
     return SHARED
+
+
+def _pg_bin() -> Path | None:
+    import glob
+    import shutil
+
+    found = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))
+    if found:
+        return Path(found[-1]).parent
+    which = shutil.which("pg_ctl")
+    return Path(which).parent if which else None
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server started for the test session (Debian package), on 127.0.0.1."""
+    import os
+    import pwd
+    import socket
+    import subprocess
+
+    pytest.importorskip("psycopg")
+    bin_dir = _pg_bin()
+    if bin_dir is None:
+        if os.environ.get("CI"):
+            pytest.fail("PostgreSQL binaries not found; .ci/run installs the Debian postgresql package")
+        pytest.skip("PostgreSQL is not installed (apt-get install postgresql)")
+    import shutil
+    import tempfile
+
+    # not under pytest's tmp dir: that is private to root and the server runs as the postgres user
+    base = Path(tempfile.mkdtemp(prefix="commentmine-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    prefix = []
+    if os.geteuid() == 0:  # initdb refuses to run as root
+        user = pwd.getpwnam("postgres")
+        for p in (base, sock):
+            os.chown(p, user.pw_uid, user.pw_gid)
+        prefix = ["runuser", "-u", "postgres", "--"]
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    run = lambda *cmd: subprocess.run([*prefix, *cmd], check=True, capture_output=True)  # noqa: E731
+    run(str(bin_dir / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres", "--no-sync")
+    run(str(bin_dir / "pg_ctl"), "-D", str(data), "-w", "-l", str(base / "log"), "-o",
+        f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off", "start")
+    yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    subprocess.run([*prefix, str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "fast", "stop"], capture_output=True)
+    shutil.rmtree(base, ignore_errors=True)
