@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
+from .features import FeatureBlocks, with_blocks
 from .rules import RuleMatcher
 from .taxonomy import taxonomy_from_dict
 
@@ -53,12 +54,12 @@ class AlertClassifier(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
 
     @staticmethod
-    def _features(shared: sp.spmatrix, sentiment_proba: np.ndarray, reason_hits: np.ndarray) -> sp.csr_matrix:
-        return sp.hstack([shared, sp.csr_matrix(sentiment_proba), sp.csr_matrix(reason_hits)], format="csr",
-                         dtype=np.float32)
+    def _features(shared, sentiment_proba: np.ndarray, reason_hits: np.ndarray) -> FeatureBlocks:
+        return with_blocks(shared, np.asarray(sentiment_proba, dtype=np.float32),
+                           np.asarray(reason_hits, dtype=np.float32))
 
     def fit(self, shared, sentiment_proba, reason_hits, y) -> "AlertClassifier":
-        X = self._features(shared, sentiment_proba, reason_hits)
+        X = self._features(shared, sentiment_proba, reason_hits).tocsr()
         y = np.asarray(y, dtype=int)
         head = LogisticRegression(C=self.C, class_weight="balanced", max_iter=3000)
         folds = StratifiedKFold(self.cv, shuffle=True, random_state=self.random_state)
@@ -77,7 +78,7 @@ class AlertClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, shared, sentiment_proba, reason_hits) -> np.ndarray:
         check_is_fitted(self, "coef_")
-        z = np.asarray(self._features(shared, sentiment_proba, reason_hits) @ self.coef_).ravel() + self.intercept_
+        z = np.asarray(self._features(shared, sentiment_proba, reason_hits).dot(self.coef_)).ravel() + self.intercept_
         p = 1.0 / (1.0 + np.exp(-z))
         return np.column_stack([1 - p, p])
 

@@ -241,23 +241,24 @@ def neutralise_formula(value):
 
 def _flat(frame: pd.DataFrame) -> pd.DataFrame:
     """Lists joined with ';' and dicts as JSON text, formulas neutralised, for CSV and XLSX cells."""
-    out = frame.copy()
-    for col in out.columns:
-        series = out[col]
+    columns = {}
+    dumps = json.dumps
+    for col in frame.columns:
+        series = frame[col]
         if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
-            sample = series.dropna()
-            first = sample.iloc[0] if not sample.empty else None
+            first = _first(series)
             if isinstance(first, (list, tuple, np.ndarray)):
-                series = series.map(lambda v: ";".join(map(str, v)) if v is not None else "")
+                series = pd.Series([";".join(map(str, v)) if v is not None else "" for v in series], index=series.index)
             elif isinstance(first, dict):
-                series = series.map(lambda v: json.dumps(v, ensure_ascii=False) if v is not None else "")
-            is_text = series.map(type) == str if not isinstance(series.dtype, pd.StringDtype) else series.notna()
-            risky = is_text & series.astype("string").str.match(_FORMULA_RE).fillna(False).astype(bool)
+                series = pd.Series([dumps(v, ensure_ascii=False) if v is not None else "" for v in series],
+                                   index=series.index)
+            risky = series.str.match(_FORMULA_RE)
+            risky = risky.fillna(False).astype(bool) if risky.dtype != bool else risky
             if risky.any():
                 series = series.copy()
                 series[risky] = series[risky].map(neutralise_formula)
-            out[col] = series
-    return out
+        columns[col] = series
+    return pd.DataFrame(columns, index=frame.index)
 
 
 def _first(series: pd.Series):

@@ -21,6 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import LabelsError
+from .features import FeatureBlocks, with_blocks_first
 
 CLASSES = ("negative", "neutral", "positive")
 POSITIVE_THEMES = frozenset({"agent_praise", "issue_resolved"})
@@ -63,9 +64,9 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         self.C = C
         self.mixed_threshold = mixed_threshold
 
-    def _features(self, texts: list[str], shared: sp.spmatrix) -> sp.csr_matrix:
+    def _features(self, texts: list[str], shared) -> FeatureBlocks:
         words = self.vectorizer_.transform([mark_negation(t) for t in texts])
-        return sp.hstack([words, shared], format="csr", dtype=np.float32)
+        return FeatureBlocks([words]) if shared is None else with_blocks_first(words, shared)
 
     def fit(self, texts: Sequence[str], y: Sequence[str], shared: sp.spmatrix, sample_weight=None) -> "SentimentClassifier":
         """Fit on texts, labels in {negative, neutral, positive} and the theme model's features."""
@@ -76,7 +77,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         self.vectorizer_ = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32,
                                            token_pattern=r"(?u)\b\w\w+\b|NEG_\w+").fit(
             [mark_negation(t) for t in texts])
-        head = LogisticRegression(C=self.C, max_iter=3000).fit(self._features(texts, shared), list(y),
+        head = LogisticRegression(C=self.C, max_iter=3000).fit(self._features(texts, shared).tocsr(), list(y),
                                                                sample_weight=sample_weight)
         self.classes_ = head.classes_
         self.coef_ = head.coef_.astype(np.float32)
@@ -88,7 +89,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
         texts = list(texts)
         if not texts:
             return np.zeros((0, len(self.classes_)))
-        logits = np.asarray(self._features(texts, shared) @ self.coef_.T) + self.intercept_
+        logits = self._features(texts, shared).dot(self.coef_.T) + self.intercept_
         logits -= logits.max(axis=1, keepdims=True)
         e = np.exp(logits)
         return e / e.sum(axis=1, keepdims=True)

@@ -19,6 +19,7 @@ from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import LabelsError
+from .features import FeatureBlocks
 from .rules import RuleMatcher
 from .taxonomy import Taxonomy, load_taxonomy
 
@@ -103,13 +104,13 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
                                  n_features=self.char_features, alternate_sign=False, norm=None,
                                  dtype=np.float32)
 
-    def _features(self, texts: list[str], rule_hits: np.ndarray) -> sp.csr_matrix:
+    def _features(self, texts: list[str], rule_hits: np.ndarray) -> FeatureBlocks:
         blocks = [self.word_vectorizer_.transform(texts),
                   self.char_tfidf_.transform(self._char_hasher().transform(texts)),
-                  sp.csr_matrix(rule_hits * self.rule_weight)]
+                  rule_hits * np.float32(self.rule_weight)]
         if self.encoder_ is not None:
-            blocks.append(sp.csr_matrix(self.encoder_.encode(texts) * self.embed_weight))
-        return sp.hstack(blocks, format="csr", dtype=np.float32)
+            blocks.append(self.encoder_.encode(texts) * np.float32(self.embed_weight))
+        return FeatureBlocks(blocks)
 
     # ----------------------------------------------------------------------- fit
     def _label_matrix(self, y, names: list[str]) -> np.ndarray:
@@ -146,7 +147,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         self.word_vectorizer_ = TfidfVectorizer(ngram_range=tuple(self.word_ngram_range), min_df=2,
                                                 sublinear_tf=True, dtype=np.float32).fit(texts)
         self.char_tfidf_ = TfidfTransformer(sublinear_tf=True).fit(self._char_hasher().transform(texts))
-        F = self._features(texts, rule_hits)
+        F = self._features(texts, rule_hits).tocsr()
 
         k = len(self.classes_)
         self.trained_ = np.array([Y[:, j].sum() >= self.min_examples and Y[:, j].sum() < len(Y) for j in range(k)])
@@ -172,7 +173,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
             return np.zeros((0, len(self.classes_))), [], sp.csr_matrix((0, self.n_features_))
         rule_hits, spans = self.rules_.match(texts, docs)
         F = self._features(texts, rule_hits)
-        logits = np.asarray(F @ self.coef_.T) + self.intercept_
+        logits = F.dot(self.coef_.T) + self.intercept_
         proba = 1.0 / (1.0 + np.exp(-logits))
         # a theme without a trained head scores from its rules alone
         rule_only = ~self.trained_
@@ -193,7 +194,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         """Indicator matrix (n_texts, n_themes) of predicted themes."""
         return (self.decision_scores(X) >= 0.5).astype(np.int8)
 
-    def features(self, X: Sequence[str]) -> sp.csr_matrix:
+    def features(self, X: Sequence[str]) -> FeatureBlocks:
         """The feature matrix the heads see (word, char, rule and embedding blocks)."""
         check_is_fitted(self, "coef_")
         texts = _as_texts(X)
@@ -218,8 +219,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
         pred = scores >= 0.5
         empty = np.array([not t.strip() for t in texts], dtype=bool)
         pred[empty] = False
-        n_word = len(self.word_vectorizer_.vocabulary_)
-        W = F[:, :n_word]
+        W = F.blocks[0]
         vocab = self._inverse_vocab()
         out = []
         for i, text in enumerate(texts):

@@ -185,8 +185,8 @@ def _oof_sentiment(model, data: Labeled, rows: list[int], shared, seed: int) -> 
     out = np.zeros((len(rows), 3))
     for tr, te in KFold(5, shuffle=True, random_state=seed).split(texts):
         tr = [i for i in tr if labels[i] in CLASSES]
-        head = SentimentClassifier().fit([texts[i] for i in tr], list(labels[tr]), shared[tr])
-        out[te] = head.predict_proba([texts[i] for i in te], shared[te])
+        head = SentimentClassifier().fit([texts[i] for i in tr], list(labels[tr]), shared.rows(tr))
+        out[te] = head.predict_proba([texts[i] for i in te], shared.rows(te))
     return out
 
 

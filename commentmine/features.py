@@ -1,0 +1,56 @@
+"""Feature blocks: several matrices side by side without materialising their concatenation.
+
+Predicting a linear head over ``[words | chars | rules | embeddings]`` only needs
+the sum of each block times its slice of the weights; stacking the blocks into one
+sparse matrix (and converting dense embeddings to sparse) costs more than the
+product itself, so it is done only when a learner needs one matrix (``fit``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+
+
+class FeatureBlocks:
+    """Row-aligned feature blocks (sparse or dense) that act like their horizontal concatenation."""
+
+    def __init__(self, blocks: list):
+        self.blocks = [b for b in blocks]
+        self.widths = [b.shape[1] for b in self.blocks]
+        self.shape = (self.blocks[0].shape[0] if self.blocks else 0, int(sum(self.widths)))
+
+    def dot(self, coef: np.ndarray) -> np.ndarray:
+        """``X @ coef`` for `coef` of shape (n_features,) or (n_features, k)."""
+        out, start = 0.0, 0
+        for block, width in zip(self.blocks, self.widths):
+            part = coef[start:start + width]
+            out = out + np.asarray(block @ part)
+            start += width
+        return out
+
+    def rows(self, index) -> "FeatureBlocks":
+        return FeatureBlocks([b[index] for b in self.blocks])
+
+    def tocsr(self) -> sp.csr_matrix:
+        return sp.hstack([b if sp.issparse(b) else sp.csr_matrix(b) for b in self.blocks], format="csr",
+                         dtype=np.float32)
+
+    def __len__(self) -> int:
+        return self.shape[0]
+
+
+def with_blocks(shared, *extra) -> FeatureBlocks:
+    """`shared` (blocks or a matrix) followed by `extra` blocks."""
+    base = shared.blocks if isinstance(shared, FeatureBlocks) else [shared]
+    return FeatureBlocks([*base, *extra])
+
+
+def with_blocks_first(first, shared) -> FeatureBlocks:
+    """`first` followed by `shared`'s blocks."""
+    base = shared.blocks if isinstance(shared, FeatureBlocks) else [shared]
+    return FeatureBlocks([first, *base])
+
+
+def as_matrix(X) -> sp.csr_matrix:
+    return X.tocsr() if isinstance(X, FeatureBlocks) else X
