@@ -41,13 +41,29 @@ def tag(
     jobs: int = typer.Option(0, help="Worker processes (0: one per core, up to 4)"),
     chunksize: int = typer.Option(20000, help="Rows per chunk"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or summary"),
+    engine: str = typer.Option("local", help="local (in-process) or dask (INPUT may be a glob or folder; "
+                               "OUTPUT is a folder of parts)"),
+    scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (default: start a LocalCluster)"),
+    workers: int = typer.Option(2, help="LocalCluster worker processes (dask engine)"),
+    output_format: str = typer.Option("parquet", help="Part format for the dask engine: parquet or csv"),
 ):
     """Tag every comment of an export with themes, scores and evidence spans."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
     from .pipeline import tag_file
 
+    if engine == "dask":
+        with _errors():
+            from .dask import tag_to_folder
+
+            rows = tag_to_folder(input, output, model, text_column, taxonomy, scheduler, workers, output_format,
+                                 score_column)
+        if not quiet:
+            typer.echo(f"tagged {rows:,} rows on Dask -> {output}/ (_SUCCESS written)", err=True)
+        return
     with _errors():
+        if engine != "local":
+            raise OutputError(f"unknown --engine {engine!r}; use local or dask")
         progress = Progress(TextColumn("tagging"), BarColumn(), TextColumn("{task.completed:,} rows"),
                             TextColumn("{task.fields[rate]:,.0f} rows/s"), TimeElapsedColumn(),
                             transient=True, disable=quiet or not sys.stderr.isatty())

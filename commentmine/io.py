@@ -267,21 +267,30 @@ def _first(series: pd.Series):
 
 
 def _arrow_schema(frame: pd.DataFrame):
-    """Arrow schema with lists as list<string> and dicts as map<string, double|string>."""
+    """Arrow schema: lists as list<string>, dicts as map<string, double|string>, other text as string."""
     import pyarrow as pa
 
     fields = []
-    base = pa.Schema.from_pandas(_arrow_ready(frame.iloc[:0]), preserve_index=False)
     for col in frame.columns:
-        v = _first(frame[col]) if frame[col].dtype == object else None
-        if isinstance(v, (list, tuple, np.ndarray)):
-            fields.append(pa.field(str(col), pa.list_(pa.string())))
-        elif isinstance(v, dict) or (v is None and frame[col].dtype == object and col in ("theme_scores", "evidence")):
-            numeric = col == "theme_scores" or all(isinstance(x, (int, float)) for d in frame[col].dropna()
-                                                   for x in d.values())
-            fields.append(pa.field(str(col), pa.map_(pa.string(), pa.float64() if numeric else pa.string())))
+        series = frame[col]
+        name = str(col)
+        if series.dtype == object or isinstance(series.dtype, pd.StringDtype):
+            v = _first(series) if series.dtype == object else None
+            if isinstance(v, (list, tuple, np.ndarray)):
+                fields.append(pa.field(name, pa.list_(pa.string())))
+            elif isinstance(v, dict) or (v is None and col in ("theme_scores", "evidence", "theme_sentiment")):
+                numeric = col == "theme_scores" or all(isinstance(x, (int, float)) for d in series.dropna()
+                                                       for x in d.values())
+                fields.append(pa.field(name, pa.map_(pa.string(), pa.float64() if numeric else pa.string())))
+            elif v is not None and not isinstance(v, str):
+                fields.append(pa.field(name, pa.array(series.dropna().iloc[:1000], from_pandas=True).type))
+            else:
+                fields.append(pa.field(name, pa.string()))
         else:
-            fields.append(base.field(str(col)))
+            try:
+                fields.append(pa.field(name, pa.from_numpy_dtype(series.dtype)))
+            except (TypeError, NotImplementedError, pa.ArrowNotImplementedError):
+                fields.append(pa.field(name, pa.array(series.iloc[:1000], from_pandas=True).type))
     return pa.schema(fields)
 
 

@@ -27,6 +27,9 @@ OUTPUT_COLUMNS = ("themes", "theme_scores", "evidence", "sentiment", "sentiment_
                   "alert", "alert_priority", "alert_reasons")
 
 
+_DTYPES = {"sentiment_score": "float64", "alert": "bool"}
+
+
 def output_columns(model: ThemeClassifier) -> list[str]:
     """The fields `model` adds to each row: themes always, sentiment and alerts when it has those heads."""
     cols = list(OUTPUT_COLUMNS[:3])
@@ -106,7 +109,8 @@ def tag_frame(df: pd.DataFrame, model: ThemeClassifier | None = None, text_colum
     for col in fields:
         if col in out.columns:
             out = out.rename(columns={col: f"input_{col}"})
-        out[col] = [r[col] for r in results]
+        # explicit dtypes: pandas would otherwise turn None into NaN in text columns (alert_priority)
+        out[col] = pd.Series([r[col] for r in results], index=out.index, dtype=_DTYPES.get(col, object))
     if scores is not None:
         out["score_normalized"] = scores
     return out
