@@ -161,6 +161,106 @@ def train(
     typer.echo(json.dumps({"model": str(folder), "cv_f1": f1}, indent=2))
 
 
+@app.command()
+def compare(
+    labeled: Path = typer.Argument(..., help="Labeled JSONL/CSV with text and themes"),
+    model: list[Path] = typer.Option(..., "--model", help="Two model folders: --model A --model B"),
+    n_boot: int = typer.Option(1000, help="Bootstrap resamples"),
+    seed: int = typer.Option(0),
+    as_json: bool = typer.Option(False, "--json"),
+):
+    """Side-by-side per-theme and macro F1 with bootstrap 95% CIs and a paired bootstrap test."""
+    from .research import compare as run
+
+    with _errors():
+        if len(model) != 2:
+            raise OutputError("give exactly two models: --model A --model B")
+        r = run(labeled, model[0], model[1], n_boot, seed)
+    if as_json:
+        typer.echo(json.dumps(r, indent=2))
+        return
+    typer.echo(f"{'theme':<20}{'support':>8}  {'F1 A':>6} {'95% CI A':>15}  {'F1 B':>6} {'95% CI B':>15}")
+    for name, m in r["themes"].items():
+        fa, fb = (f"{m[k]:.3f}" if m[k] is not None else "  -  " for k in ("f1_a", "f1_b"))
+        typer.echo(f"{name:<20}{m['support']:>8}  {fa:>6} {str(m['ci_a']):>15}  {fb:>6} {str(m['ci_b']):>15}")
+    typer.echo(f"\nmacro F1  A {r['macro_f1_a']:.3f} {r['macro_ci_a']}   B {r['macro_f1_b']:.3f} {r['macro_ci_b']}")
+    typer.echo(f"B - A = {r['diff_b_minus_a']:+.3f}, 95% CI {r['diff_ci']}, paired bootstrap p = {r['p_value']}")
+
+
+@app.command("label-issues")
+def label_issues_cmd(
+    labeled: Path = typer.Argument(..., help="Labeled JSONL/CSV with text and themes"),
+    top: int = typer.Option(50, help="How many to list"),
+    folds: int = typer.Option(5),
+    seed: int = typer.Option(0),
+    model: Optional[Path] = typer.Option(None, help="Model whose encoder to reuse (default: the shipped model)"),
+):
+    """Rank probable label errors from out-of-fold scores, with the suggested labels (JSONL)."""
+    from .model import load_model
+    from .research import label_issues
+
+    with _errors():
+        encoder = load_model(model).encoder_
+        rows = label_issues(labeled, folds, seed, top, encoder=encoder)
+    for r in rows:
+        typer.echo(json.dumps(r, ensure_ascii=False))
+
+
+@app.command("suggest-labels")
+def suggest_labels_cmd(
+    input: Path = typer.Argument(..., help="Unlabeled export"),
+    model: Optional[Path] = typer.Option(None, help="Model folder"),
+    n: int = typer.Option(100, "-n", help="How many comments to pick"),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="JSONL to write (default: stdout)"),
+    text_column: Optional[str] = typer.Option(None),
+    seed: int = typer.Option(0),
+):
+    """Pick comments to label next (uncertain and diverse), as JSONL ready to label."""
+    from .io import open_export
+    from .model import load_model
+    from .research import suggest_labels
+
+    with _errors():
+        export = open_export(input, text_column)
+        texts = [str(t) for chunk in export.chunks() for t in chunk[export.text_column].fillna("")]
+        rows = suggest_labels(texts, load_model(model), n, seed)
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows)
+        if output is None:
+            sys.stdout.write(lines)
+        else:
+            tmp = output.with_name(f".{output.name}.tmp")
+            tmp.write_text(lines, encoding="utf-8")
+            tmp.replace(output)
+
+
+@app.command()
+def discover(
+    input: Path = typer.Argument(..., help="Export with comments"),
+    model: Optional[Path] = typer.Option(None, help="Model folder"),
+    min_size: int = typer.Option(30, help="Smallest cluster to propose"),
+    text_column: Optional[str] = typer.Option(None),
+    seed: int = typer.Option(0),
+    as_json: bool = typer.Option(False, "--json"),
+):
+    """Propose candidate new themes from comments the taxonomy covers weakly (TOML you can paste)."""
+    from .io import open_export
+    from .model import load_model
+    from .research import discover as run
+
+    with _errors():
+        export = open_export(input, text_column)
+        texts = [str(t) for chunk in export.chunks() for t in chunk[export.text_column].fillna("")]
+        found = run(texts, load_model(model), min_size, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(found, indent=2, ensure_ascii=False))
+        return
+    for c in found:
+        typer.echo(f"# {c['size']} comments: {', '.join(c['keywords'])}")
+        for ex in c["examples"][:3]:
+            typer.echo(f"#   - {ex[:120]}")
+        typer.echo(c["toml"])
+
+
 notes_app = typer.Typer(help="Customer preference notes: extract into a store, pull, export, forget.",
                         no_args_is_help=True)
 app.add_typer(notes_app, name="notes")
