@@ -138,7 +138,7 @@ def load_model(folder: str | Path | None = None, taxonomy: str | Path | None = N
     """Load a model folder; `taxonomy` (a TOML file) edits or adds themes on top of the model's."""
     folder = Path(folder) if folder is not None else default_model_path()
     if not folder.is_dir():
-        raise ModelError(f"{folder}: model folder not found; pass --model DIR or train one with scripts/train_default.py")
+        raise ModelError(f"{folder}: model folder not found; pass --model DIR or train one with: commentmine train LABELED.jsonl --out DIR")
     meta = read_meta(folder)
     if verify:
         for name, digest in meta.get("files", {}).items():

@@ -66,3 +66,17 @@ def test_best_threshold_separable():
     y = np.array([0, 0, 1, 1])
     t, m = best_threshold(y, np.array([0.1, 0.2, 0.8, 0.9]))
     assert 0.2 < t <= 0.8 and m["f1"] == 1.0
+
+
+def test_works_in_gridsearch(tiny_data):
+    from sklearn.model_selection import GridSearchCV
+
+    texts, labels = tiny_data
+    est = ThemeClassifier(encoder=HashEncoder(8), cv=2, min_examples=3)
+    Y = est.fit(texts, labels).predict(texts) * 0
+    names = list(est.classes_)
+    for i, ls in enumerate(labels):
+        for name in ls:
+            Y[i, names.index(name)] = 1
+    search = GridSearchCV(est, {"C": [1.0, 4.0]}, cv=2, scoring="f1_micro").fit(texts * 2, np.vstack([Y, Y]))
+    assert search.best_params_["C"] in (1.0, 4.0)
