@@ -162,6 +162,31 @@ def train(
 
 
 @app.command()
+def report(
+    input: Path = typer.Argument(..., help="Raw export (tagged on the fly) or the output of `tag`"),
+    output: Path = typer.Option(..., "-o", "--output", help="report.html, report.xlsx or report.md"),
+    date_column: Optional[str] = typer.Option(None, help="Date column for trends"),
+    group_by: Optional[list[str]] = typer.Option(None, help="Breakdown column (repeatable): agent, team, channel..."),
+    score_column: Optional[str] = typer.Option(None, help="CSAT / NPS / Likert rating column"),
+    score_type: Optional[str] = typer.Option(None, help="csat | nps | likert (default: from the values)"),
+    format: Optional[str] = typer.Option(None, help="html | xlsx | md (default: from the extension)"),
+    text_column: Optional[str] = typer.Option(None, help="Comment column (default: auto-detect)"),
+    model: Optional[Path] = typer.Option(None, help="Model folder for untagged input"),
+):
+    """One report a manager will read: themes, trends, drivers of CSAT/NPS, net scores, breakdowns."""
+    from .report_html import write_report
+    from .reporting import report_from_file
+
+    with _errors():
+        if score_type not in (None, "csat", "nps", "likert"):
+            raise OutputError(f"unknown --score-type {score_type!r}; use csat, nps or likert")
+        rep = report_from_file(input, text_column, date_column, tuple(group_by or ()), score_column, score_type,
+                               model)
+        write_report(rep, output, format)
+    typer.echo(f"report on {rep.headline['comments']:,} comments -> {output}", err=True)
+
+
+@app.command()
 def compare(
     labeled: Path = typer.Argument(..., help="Labeled JSONL/CSV with text and themes"),
     model: list[Path] = typer.Option(..., "--model", help="Two model folders: --model A --model B"),

@@ -71,3 +71,25 @@ def test_evaluate_bad_labels(tmp_path, tiny_model_dir):
     labels.write_text('{"text": "x", "themes": ["hold_time"]}\nnot json\n')
     r = runner.invoke(app, ["evaluate", str(labels), "--model", str(tiny_model_dir)])
     assert r.exit_code == 2 and "line 2 is not valid JSON" in r.output
+
+
+def test_report_from_raw_and_from_tag_output(tmp_path, tiny_model_dir):
+    md = tmp_path / "r.md"
+    r = runner.invoke(app, ["report", str(EXAMPLE), "-o", str(md), "--model", str(tiny_model_dir),
+                            "--date-column", "submitted_at", "--group-by", "agent", "--score-column", "csat"])
+    assert r.exit_code == 0, r.output
+    text = md.read_text()
+    assert "## Themes" in text and "## By agent" in text and "CSAT (top-2 box)" in text
+    tagged = tmp_path / "tagged.csv"
+    runner.invoke(app, ["tag", str(EXAMPLE), "-o", str(tagged), "--model", str(tiny_model_dir), "--jobs", "1"])
+    html = tmp_path / "r.html"
+    r = runner.invoke(app, ["report", str(tagged), "-o", str(html), "--text-column", "comment"])
+    assert r.exit_code == 0, r.output
+    assert "<img class=\"chart\"" in html.read_text()
+
+
+def test_report_bad_column(tmp_path, tiny_model_dir):
+    r = runner.invoke(app, ["report", str(EXAMPLE), "-o", str(tmp_path / "r.html"), "--group-by", "nope",
+                            "--model", str(tiny_model_dir)])
+    assert r.exit_code == 2 and "--group-by 'nope' not found" in r.output
+    assert not (tmp_path / "r.html").exists()
