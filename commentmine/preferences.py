@@ -30,7 +30,8 @@ LANGUAGES = {
     "polish": ("pl", "Polish"), "turkish": ("tr", "Turkish"), "korean": ("ko", "Korean"), "vietnamese": ("vi", "Vietnamese"),
 }
 REGIONAL = ("regional language", "local language", "mother tongue", "regional languages", "local languages",
-            "other language", "other languages", "native language", "my language")
+            "other language", "other languages", "native language", "my language", "reginal languages",
+            "multilingual", "all languages", "all language", "major languages", "indian languages")
 CHANNELS = {
     "email": ["email", "e-mail", "e mail", "mail", "email id", "mail id", "email address"],
     "phone": ["phone call", "telephone", "contact number", "customer care number", "customer care no",
@@ -39,15 +40,24 @@ CHANNELS = {
               "calling option", "calling facility", "call facility", "option to call", "voice call", "direct call",
               "calling", "through call", "by phone", "over the phone", "on phone", "phone support", "call support"],
     "sms": ["sms", "text message", "text messages"],
-    "whatsapp": ["whatsapp", "whats app", "watsapp", "whatsup"],
+    "whatsapp": ["whatsapp", "whats app", "watsapp", "whatsup", "whatsapp service", "whatsapp number"],
     "chat": ["chat", "chat support", "live chat", "chatting", "chat service", "chat option"],
     "callback": ["call back", "callback", "call me back", "call-back", "redial", "call them back", "call customers back",
-                 "call back customers", "call back customer"],
+                 "call back customers", "call back customer", "call me", "contact me", "call me again", "call me asap",
+                 "contact me asap"],
 }
 REQUEST_CUES = {"please", "pls", "plz", "kindly", "provide", "give", "add", "introduce", "start", "bring", "need",
                 "want", "wanted", "prefer", "preferred", "should", "must", "would", "option", "make", "available",
                 "include", "arrange", "rather", "instead", "request", "display", "enable", "allow", "create",
                 "required", "require", "accessible"}
+# specific enough to be a request on their own ("Direct call to customer support", "Set a toll free number")
+STRONG_CHANNEL = {"toll free", "toll free number", "tollfree number", "direct call", "direct number", "direct no",
+                  "direct no.", "customer care no", "call option", "calling option", "option to call", "calling facility",
+                  "call facility", "whatsapp", "whats app", "watsapp", "whatsapp service", "chat support",
+                  "chat service", "live chat", "chat option"}
+LANGUAGE_NEXT = {"customer", "executive", "executives", "call", "calls", "callers",
+                 "caller", "support", "assistance", "service", "language", "me", "mein", "mai", "agent", "agents",
+                 "team", "person", "people", "center", "centre"}
 COMPLAINT_CUES = {"never", "didn't", "didnt", "not", "no", "without", "haven't", "hasn't", "wasn't", "won't"}
 PAST_CONTACT = re.compile(r"\b(called|messaged|emailed|texted|mailed|rang)\s+(me|us)\b.*\b(at|in the|midnight|night|"
                           r"late|early|during|while)\b", re.IGNORECASE)
@@ -186,7 +196,9 @@ class PreferenceExtractor:
             sent = span.sent
             words = {t.lower_ for t in sent}
             if kind == "channel":
-                if PAST_CONTACT.search(sent.text) or not (words & REQUEST_CUES):
+                strong = span.text.lower() in STRONG_CHANNEL or (
+                    value == "callback" and span.start == sent.start)  # imperative: "Call back customer if ..."
+                if PAST_CONTACT.search(sent.text) or not (strong or words & REQUEST_CUES):
                     continue
                 if value == "chat" and any(t.lower_ in ("bot", "chatbot") for t in doc[span.end:span.end + 1]):
                     continue
@@ -207,8 +219,11 @@ class PreferenceExtractor:
                     add(Preference("language", val, span.text, span.start_char, span.end_char, 0.6))
                     continue
                 code, name = LANGUAGES[span.text.lower()]
-                support_in = span.start > 0 and doc[span.start - 1].lower_ == "in" and words & {
-                    "support", "speak", "talk", "service", "help", "reply", "respond", "communicate", "assistance"}
+                support_in = (span.start > 0 and doc[span.start - 1].lower_ == "in" and words & {
+                    "support", "speak", "talk", "service", "help", "reply", "respond", "communicate", "assistance"}) \
+                    or (span.end < len(doc) and doc[span.end].lower_ in LANGUAGE_NEXT) \
+                    or (span.end + 1 < len(doc) and doc[span.end].lower_ in ("speaking", "speaker", "speakers")
+                        and doc[span.end + 1].lower_ in LANGUAGE_NEXT)
                 if not support_in and (not (words & LANGUAGE_CUES) or not (words & (REQUEST_CUES | {
                         "also", "selected", "chose", "preference", "support", "will", "try"}))):
                     continue
