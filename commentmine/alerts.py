@@ -11,13 +11,12 @@ from __future__ import annotations
 from importlib import resources
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedKFold, cross_val_predict
 from sklearn.utils.validation import check_is_fitted
 
-from .features import FeatureBlocks, with_blocks
+from .features import FeatureBlocks, join_blocks
 from .rules import RuleMatcher
 from .taxonomy import taxonomy_from_dict
 
@@ -55,7 +54,7 @@ class AlertClassifier(ClassifierMixin, BaseEstimator):
 
     @staticmethod
     def _features(shared, sentiment_proba: np.ndarray, reason_hits: np.ndarray) -> FeatureBlocks:
-        return with_blocks(shared, np.asarray(sentiment_proba, dtype=np.float32),
+        return join_blocks(shared, np.asarray(sentiment_proba, dtype=np.float32),
                            np.asarray(reason_hits, dtype=np.float32))
 
     def fit(self, shared, sentiment_proba, reason_hits, y) -> "AlertClassifier":

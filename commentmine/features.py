@@ -36,21 +36,10 @@ class FeatureBlocks:
         return sp.hstack([b if sp.issparse(b) else sp.csr_matrix(b) for b in self.blocks], format="csr",
                          dtype=np.float32)
 
-    def __len__(self) -> int:
-        return self.shape[0]
 
-
-def with_blocks(shared, *extra) -> FeatureBlocks:
-    """`shared` (blocks or a matrix) followed by `extra` blocks."""
-    base = shared.blocks if isinstance(shared, FeatureBlocks) else [shared]
-    return FeatureBlocks([*base, *extra])
-
-
-def with_blocks_first(first, shared) -> FeatureBlocks:
-    """`first` followed by `shared`'s blocks."""
-    base = shared.blocks if isinstance(shared, FeatureBlocks) else [shared]
-    return FeatureBlocks([first, *base])
-
-
-def as_matrix(X) -> sp.csr_matrix:
-    return X.tocsr() if isinstance(X, FeatureBlocks) else X
+def join_blocks(*parts) -> FeatureBlocks:
+    """Blocks side by side; a :class:`FeatureBlocks` part contributes its own blocks."""
+    out = []
+    for part in parts:
+        out.extend(part.blocks if isinstance(part, FeatureBlocks) else [part])
+    return FeatureBlocks(out)

@@ -29,7 +29,7 @@ from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 from .encoders import HashEncoder, StaticEncoder, sha256_file
 from .errors import CommentmineError, ModelError, TaxonomyError
 from .rules import RuleMatcher
-from .taxonomy import load_taxonomy, taxonomy_from_dict
+from .taxonomy import load_taxonomy
 from .themes import ThemeClassifier
 
 FORMAT_VERSION = 1

@@ -21,7 +21,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from .errors import LabelsError
-from .features import FeatureBlocks, with_blocks_first
+from .features import FeatureBlocks, join_blocks
 
 CLASSES = ("negative", "neutral", "positive")
 POSITIVE_THEMES = frozenset({"agent_praise", "issue_resolved"})
@@ -66,7 +66,7 @@ class SentimentClassifier(ClassifierMixin, BaseEstimator):
 
     def _features(self, texts: list[str], shared) -> FeatureBlocks:
         words = self.vectorizer_.transform([mark_negation(t) for t in texts])
-        return FeatureBlocks([words]) if shared is None else with_blocks_first(words, shared)
+        return FeatureBlocks([words]) if shared is None else join_blocks(words, shared)
 
     def fit(self, texts: Sequence[str], y: Sequence[str], shared: sp.spmatrix, sample_weight=None) -> "SentimentClassifier":
         """Fit on texts, labels in {negative, neutral, positive} and the theme model's features."""

@@ -1,6 +1,5 @@
 """Execute the notebooks on a small sample so they never rot (slow; CI runs it)."""
 
-import os
 from pathlib import Path
 
 import pytest

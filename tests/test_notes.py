@@ -4,7 +4,6 @@ import json
 import threading
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
