@@ -83,7 +83,7 @@ class ThemeClassifier(ClassifierMixin, BaseEstimator):
     """
 
     def __init__(self, taxonomy: Taxonomy | None = None, encoder=ENCODER_STATIC, C: float = 8.0,
-                 word_ngram_range=(1, 2), char_ngram_range=(3, 5), char_features: int = 2**18,
+                 word_ngram_range=(1, 2), char_ngram_range=(3, 4), char_features: int = 2**18,
                  rule_weight: float = 1.0, embed_weight: float = 1.0, min_examples: int = 8,
                  cv: int = 5, random_state: int = 0):
         self.taxonomy = taxonomy

@@ -199,7 +199,7 @@ def model_card(model: ThemeClassifier, meta: dict, dev: dict | None = None) -> s
         "",
         "## Model",
         "- Features: spaCy rule hits from the taxonomy's phrases and patterns, word 1-2-gram TF-IDF, "
-        "hashed char 3-5-gram TF-IDF, static sentence embeddings distilled from all-MiniLM-L6-v2 (model2vec).",
+        "hashed char 3-4-gram TF-IDF, static sentence embeddings distilled from all-MiniLM-L6-v2 (model2vec).",
         "- One logistic-regression head per theme (class-balanced); per-theme threshold picked from "
         "5-fold out-of-fold probabilities on the training labels. Scores are rescaled so 0.5 is the threshold.",
         "- Themes with fewer than `min_examples` positives are predicted from their rules alone.",
