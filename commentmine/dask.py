@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .errors import CommentmineError, InputError, ModelError
-from .pipeline import _DTYPES, OUTPUT_COLUMNS, output_columns, tag_frame
+from .pipeline import OUTPUT_DTYPES, output_columns, tag_frame
 
 try:
     import dask
@@ -24,7 +24,6 @@ try:
 except ImportError:  # pragma: no cover - exercised only without the extra
     dask = dd = None
 
-OUTPUT_DTYPES = {**{c: object for c in OUTPUT_COLUMNS}, **_DTYPES, "score_normalized": "float64"}
 _LOCK = threading.Lock()
 _MODELS: dict = {}
 

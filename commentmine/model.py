@@ -27,7 +27,7 @@ from safetensors.numpy import load_file, save_file
 from sklearn.feature_extraction.text import TfidfTransformer, TfidfVectorizer
 
 from .encoders import HashEncoder, StaticEncoder, sha256_file
-from .errors import CommentmineError, ModelError, TaxonomyError
+from .errors import CommentmineError, ModelError
 from .rules import RuleMatcher
 from .taxonomy import load_taxonomy
 from .themes import ThemeClassifier
@@ -263,5 +263,4 @@ def _load_heads(model: ThemeClassifier, folder: Path, config: dict, relayout, n_
         model.alerts_ = head
 
 
-__all__ = ["save_model", "load_model", "read_meta", "default_model_path", "library_versions",
-           "TaxonomyError"]
+__all__ = ["save_model", "load_model", "read_meta", "default_model_path", "library_versions"]

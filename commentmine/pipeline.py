@@ -27,7 +27,9 @@ OUTPUT_COLUMNS = ("themes", "theme_scores", "evidence", "sentiment", "sentiment_
                   "alert", "alert_priority", "alert_reasons")
 
 
-_DTYPES = {"sentiment_score": "float64", "alert": "bool"}
+# explicit dtypes: pandas would otherwise turn None into NaN in text columns (alert_priority)
+OUTPUT_DTYPES = {**{c: object for c in OUTPUT_COLUMNS}, "sentiment_score": "float64", "alert": "bool",
+                 "score_normalized": "float64"}
 
 
 def output_columns(model: ThemeClassifier) -> list[str]:
@@ -109,8 +111,7 @@ def tag_frame(df: pd.DataFrame, model: ThemeClassifier | None = None, text_colum
     for col in fields:
         if col in out.columns:
             out = out.rename(columns={col: f"input_{col}"})
-        # explicit dtypes: pandas would otherwise turn None into NaN in text columns (alert_priority)
-        out[col] = pd.Series([r[col] for r in results], index=out.index, dtype=_DTYPES.get(col, object))
+        out[col] = pd.Series([r[col] for r in results], index=out.index, dtype=OUTPUT_DTYPES[col])
     if scores is not None:
         out["score_normalized"] = scores
     return out

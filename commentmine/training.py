@@ -248,8 +248,12 @@ def evaluate(model: ThemeClassifier | str | Path | None, labels_path: str | Path
         for label in labels:
             if label in index:
                 Y[row, index[label]] = 1
-    P = model.predict(data.texts)
-    extra = _evaluate_heads(model, data)
+    from .pipeline import analyze
+
+    # one pass: the same themes `tag` writes, and the sentiment/alert fields for the head metrics
+    results = analyze(data.texts, model)
+    P = np.array([[n in r["themes"] for n in names] for r in results], dtype=int).reshape(len(results), len(names))
+    extra = _evaluate_heads(model, data, results)
     present = [j for j in range(len(names)) if Y[:, j].sum() > 0]
     p, r, f, s = precision_recall_fscore_support(Y, P, average=None, zero_division=0)
     per = {names[j]: {"precision": round(float(p[j]), 4), "recall": round(float(r[j]), 4),
@@ -260,18 +264,15 @@ def evaluate(model: ThemeClassifier | str | Path | None, labels_path: str | Path
             **extra}
 
 
-def _evaluate_heads(model: ThemeClassifier, data: Labeled) -> dict:
+def _evaluate_heads(model: ThemeClassifier, data: Labeled, results: list[dict]) -> dict:
     """Sentiment (3-class on non-mixed gold, and 4-class) and alert metrics where labels exist."""
     from sklearn.metrics import f1_score, precision_score, recall_score
-
-    from .pipeline import analyze
 
     if getattr(model, "sentiment_", None) is None:
         return {}
     out: dict = {}
     gold = [r.get("sentiment") for r in data.records]
     rows = [i for i, g in enumerate(gold) if g in CLASSES + ("mixed",)]
-    results = analyze(data.texts, model) if rows or any("alert" in r for r in data.records) else []
     if rows:
         three = [i for i in rows if gold[i] != "mixed"]
         texts3 = [data.texts[i] for i in three]
