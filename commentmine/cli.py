@@ -302,13 +302,17 @@ def notes_add(
     text_column: Optional[str] = typer.Option(None, help="Column with the comment (default: auto-detect)"),
     source: Optional[str] = typer.Option(None, help="Source name in the note keys (default: the file name)"),
     chunksize: int = typer.Option(5000, help="Rows per transaction"),
+    model: Optional[Path] = typer.Option(None, help="Model folder whose preference gate judges the candidates "
+                                                     "(default: the shipped model)"),
+    rules_only: bool = typer.Option(False, "--rules-only", help="Keep what the extraction rules find, no gate"),
     quiet: bool = typer.Option(False, "--quiet", "-q"),
 ):
     """Extract preferences from an export and store them as notes (idempotent). Also: commentmine notes INPUT."""
     from .notes import store_notes
 
     with _errors():
-        s = store_notes(input, db, customer_column, id_column, date_column, text_column, source, chunksize)
+        s = store_notes(input, db, customer_column, id_column, date_column, text_column, source, chunksize,
+                        model=model, rules_only=rules_only)
     if not quiet:
         r = s.result
         typer.echo(f"{s.rows:,} rows, {s.found:,} preferences: {r.inserted} new, {r.updated} updated, "

@@ -3,6 +3,7 @@
 A model folder holds
 - ``config.json``: estimator parameters and the word vocabulary,
 - ``weights.safetensors``: linear heads, thresholds and IDF vectors,
+- ``heads.safetensors``: sentiment, alert and preference-gate heads, when trained,
 - ``taxonomy.toml``: the themes the model was trained with,
 - ``encoder/``: static embeddings (model2vec, safetensors), when used,
 - ``meta.json``: versions, training-data hash, metrics and the sha256 of every file,
@@ -102,6 +103,11 @@ def save_model(model: ThemeClassifier, folder: str | Path, meta: dict | None = N
             config["alerts"] = {"params": alerts.get_params(), "threshold": alerts.threshold_,
                                 "intercept": alerts.intercept_, "cv_metrics": alerts.cv_metrics_}
             heads["alert_coef"] = alerts.coef_
+        gate = getattr(model, "preferences_", None)
+        if gate is not None:
+            config["preferences"] = {"params": gate.get_params(), "intercept": gate.intercept_,
+                                     "thresholds": gate.thresholds_, "cv_metrics": gate.cv_metrics_}
+            heads["preference_coef"] = gate.coef_
         if heads:
             (tmp / "config.json").write_text(json.dumps(config, ensure_ascii=False, sort_keys=True), "utf-8")
             save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in heads.items()},
@@ -225,9 +231,9 @@ def load_model(folder: str | Path | None = None, taxonomy: str | Path | None = N
 
 
 def _load_heads(model: ThemeClassifier, folder: Path, config: dict, relayout, n_old: int) -> None:
-    """Attach the sentiment and alert heads, if the folder has them."""
-    model.sentiment_ = model.alerts_ = None
-    if "sentiment" not in config and "alerts" not in config:
+    """Attach the sentiment, alert and preference-gate heads, if the folder has them."""
+    model.sentiment_ = model.alerts_ = model.preferences_ = None
+    if not {"sentiment", "alerts", "preferences"} & set(config):
         return
     try:
         heads = load_file(str(folder / "heads.safetensors"))
@@ -261,6 +267,17 @@ def _load_heads(model: ThemeClassifier, folder: Path, config: dict, relayout, n_
         head.cv_metrics_ = cfg["cv_metrics"]
         head.classes_ = np.array([False, True])
         model.alerts_ = head
+    if "preferences" in config:
+        from .preferences import PreferenceGate
+
+        cfg = config["preferences"]
+        gate = PreferenceGate(**cfg["params"])
+        gate.coef_ = heads["preference_coef"]
+        gate.intercept_ = float(cfg["intercept"])
+        gate.thresholds_ = {str(k): float(v) for k, v in cfg["thresholds"].items()}
+        gate.cv_metrics_ = cfg["cv_metrics"]
+        gate.classes_ = np.array([False, True])
+        model.preferences_ = gate
 
 
 __all__ = ["save_model", "load_model", "read_meta", "default_model_path", "library_versions"]

@@ -14,6 +14,7 @@ import pandas as pd
 from . import __version__
 from .errors import InputError
 from .io import neutralise_formula, open_export
+from .model import load_model
 from .preferences import PreferenceExtractor
 from .redact import excerpt
 from .store import WriteResult, connect, current_notes, external_key, now, write_notes
@@ -24,14 +25,17 @@ SALESFORCE_FIELDS = {"external_key": "External_Key__c", "customer_id": "Customer
                      "extracted_at": "Extracted_At__c", "model_version": "Model_Version__c"}
 
 
-def model_version() -> str:
-    return f"commentmine-{__version__}-rules"
+def model_version(model=None) -> str:
+    """``commentmine-<version>-<model folder name>``, or ``-rules`` when no trained gate is used."""
+    name = model.meta_.get("name", "model") if model is not None and getattr(model, "preferences_", None) else "rules"
+    return f"commentmine-{__version__}-{name}"[:80]
 
 
 def records_from_frame(frame: pd.DataFrame, texts: list[str], prefs: list, customer_column: str,
-                       id_column: str | None, date_column: str | None, source: str) -> list[dict]:
+                       id_column: str | None, date_column: str | None, source: str,
+                       version: str | None = None) -> list[dict]:
     """One note record per (customer, type, value) found in each row."""
-    out, version, stamp = [], model_version(), now()
+    out, version, stamp = [], version or model_version(), now()
     customers = frame[customer_column].astype("string").fillna("")
     ids = frame[id_column].astype("string").fillna("") if id_column else pd.Series(frame.index + 1, index=frame.index).astype(str)
     dates = frame[date_column].astype("string").fillna("") if date_column else None
@@ -64,24 +68,29 @@ class NotesSummary:
 
 def store_notes(input_path: str | Path, db: str, customer_column: str, id_column: str | None = None,
                 date_column: str | None = None, text_column: str | None = None, source: str | None = None,
-                chunksize: int = 5000, progress: Callable[[int], None] | None = None) -> NotesSummary:
+                chunksize: int = 5000, progress: Callable[[int], None] | None = None,
+                model: str | Path | None = None, rules_only: bool = False) -> NotesSummary:
     """Extract preferences from an export and upsert them into the store, one transaction per chunk.
 
-    A run killed mid-way leaves whole chunks committed; re-running completes it and
-    adds nothing twice (keys are deterministic).
+    The rule candidates are judged by the preference gate of `model` (default: the
+    shipped model) unless `rules_only`. A run killed mid-way leaves whole chunks
+    committed; re-running completes it and adds nothing twice (keys are deterministic).
     """
     export = open_export(input_path, text_column, id_column, chunksize)
     for col, flag in ((customer_column, "--customer-column"), (date_column, "--date-column")):
         if col is not None and col not in export.columns:
             raise InputError(f"{export.path}: {flag} {col!r} not found; columns are: {', '.join(export.columns)}")
     engine = connect(db)
-    extractor = PreferenceExtractor()
+    loaded = None if rules_only else load_model(model)
+    extractor = PreferenceExtractor(getattr(loaded, "preferences_", None))
+    version = model_version(loaded)
     source = source or Path(input_path).name
     total, rows, found = WriteResult(), 0, 0
     for chunk in export.chunks():
         texts = ["" if v is None or (isinstance(v, float) and v != v) else str(v) for v in chunk[export.text_column]]
         prefs = extractor.extract(texts)
-        records = records_from_frame(chunk, texts, prefs, customer_column, export.id_column, date_column, source)
+        records = records_from_frame(chunk, texts, prefs, customer_column, export.id_column, date_column, source,
+                                     version)
         found += len(records)
         r = write_notes(engine, records)
         for f in ("inserted", "updated", "unchanged", "conflicts"):

@@ -12,6 +12,7 @@ import pandas as pd
 from sklearn.metrics import precision_recall_fscore_support
 
 from .alerts import AlertClassifier, alert_rules
+from .preferences import PreferenceExtractor, PreferenceGate, preference_metrics
 from .encoders import sha256_file
 from .sentiment import CLASSES, SentimentClassifier
 from .errors import LabelsError
@@ -173,6 +174,18 @@ def fit_heads(model: ThemeClassifier, data: Labeled, sentiment_extra=None, seed:
         hits, _ = alert_rules().match(texts)
         model.alerts_ = AlertClassifier(random_state=seed).fit(shared, sent_p, hits, y)
         info["alerts"] = {"trained_on": len(texts), "cv": model.alerts_.cv_metrics_}
+    pref_rows = [i for i, r in enumerate(data.records) if isinstance(r.get("preferences"), list)
+                 and not str(r.get("id", "")).startswith("seed-")]
+    if pref_rows and sum(bool(data.records[i]["preferences"]) for i in pref_rows) >= 20:
+        extractor = PreferenceExtractor()
+        cands = extractor.candidates([data.texts[i] for i in pref_rows])
+        gold = [data.records[i]["preferences"] for i in pref_rows]
+        try:
+            model.preferences_ = PreferenceGate(random_state=seed).fit(cands, gold)
+        except LabelsError:
+            model.preferences_ = None
+        else:
+            info["preferences"] = {"trained_on": len(pref_rows), "cv": model.preferences_.cv_metrics_}
     return info
 
 
@@ -268,11 +281,11 @@ def _evaluate_heads(model: ThemeClassifier, data: Labeled, results: list[dict]) 
     """Sentiment (3-class on non-mixed gold, and 4-class) and alert metrics where labels exist."""
     from sklearn.metrics import f1_score, precision_score, recall_score
 
-    if getattr(model, "sentiment_", None) is None:
-        return {}
     out: dict = {}
     gold = [r.get("sentiment") for r in data.records]
     rows = [i for i, g in enumerate(gold) if g in CLASSES + ("mixed",)]
+    if getattr(model, "sentiment_", None) is None:
+        rows = []
     if rows:
         three = [i for i in rows if gold[i] != "mixed"]
         texts3 = [data.texts[i] for i in three]
@@ -296,4 +309,9 @@ def _evaluate_heads(model: ThemeClassifier, data: Labeled, results: list[dict]) 
         out["alerts"] = {"precision": round(float(precision_score(ya, pa, zero_division=0)), 4),
                          "recall": round(float(recall_score(ya, pa, zero_division=0)), 4),
                          "support": int(sum(ya)), "predicted": int(sum(pa))}
+    prows = [i for i, r in enumerate(data.records) if isinstance(r.get("preferences"), list)]
+    if prows:
+        extractor = PreferenceExtractor(getattr(model, "preferences_", None))
+        pred = extractor.extract([data.texts[i] for i in prows])
+        out["preferences"] = preference_metrics(pred, [data.records[i]["preferences"] for i in prows])
     return out
