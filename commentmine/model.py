@@ -240,12 +240,11 @@ def _load_heads(model: ThemeClassifier, folder: Path, config: dict, relayout, n_
     except Exception as e:
         raise ModelError(f"{folder}: cannot read heads.safetensors ({e.__class__.__name__}); restore or retrain") from None
     if "sentiment" in config:
-        from .sentiment import SentimentClassifier
+        from .sentiment import SentimentClassifier, word_vectorizer
 
         cfg = config["sentiment"]
         head = SentimentClassifier(**cfg["params"])
-        vec = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True, dtype=np.float32,
-                              token_pattern=r"(?u)\b\w\w+\b|NEG_\w+")
+        vec = word_vectorizer()
         vec.vocabulary_ = cfg["vocabulary"]
         vec.idf_ = heads["sentiment_idf"]
         head.vectorizer_ = vec
