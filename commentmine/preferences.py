@@ -41,19 +41,22 @@ REGIONAL = ("regional language", "local language", "mother tongue", "regional la
             "other language", "other languages", "native language", "my language", "reginal languages",
             "multilingual", "all languages", "all language", "major languages", "indian languages")
 CHANNELS = {
-    "email": ["email", "e-mail", "e mail", "mail", "email id", "mail id", "email address"],
+    "email": ["email", "e-mail", "e mail", "mail", "email id", "mail id", "email address", "email me", "mail me",
+              "by email", "via email", "through email", "over email"],
     "phone": ["phone call", "telephone", "contact number", "customer care number", "customer care no",
               "customer service number", "support number", "helpline", "helpline number", "toll free",
               "toll free number", "tollfree number", "direct number", "direct no", "direct no.", "call option",
               "calling option", "calling facility", "call facility", "option to call", "voice call", "direct call",
               "calling", "through call", "by phone", "over the phone", "on phone", "phone support", "call support"],
-    "sms": ["sms", "text message", "text messages"],
-    "whatsapp": ["whatsapp", "whats app", "watsapp", "whatsup", "whatsapp service", "whatsapp number"],
+    "sms": ["sms", "text message", "text messages", "text me", "message me", "sms me", "send me a text",
+            "send a text", "by text", "via text", "through text", "over text"],
+    "whatsapp": ["whatsapp me", "whatsapp", "whats app", "watsapp", "whatsup", "whatsapp service", "whatsapp number"],
     "chat": ["chat", "chat support", "live chat", "chatting", "chat service", "chat option"],
     "callback": ["call back", "callback", "call me back", "call-back", "redial", "call them back", "call customers back",
                  "call back customers", "call back customer", "call me", "contact me", "call me again", "call me asap",
                  "contact me asap"],
 }
+GENERIC_CONTACT = {"contact me", "contact me asap", "call me", "call me asap"}
 # weaker channel words: candidates only, for a trained gate to judge in context
 CHANNEL_CANDIDATES = {
     "phone": ["call", "calls", "number", "phone", "mobile number", "telecommunication", "telecomunication", "cll",
@@ -87,6 +90,9 @@ DNC = [
      {"LOWER": {"IN": ["calls", "call", "messages", "emails", "mails", "sms", "spam", "whatsapp"]}}],
     [{"LOWER": "why"}, {"LOWER": {"IN": ["you", "u", "do", "are"]}, "OP": "*"},
      {"LOWER": {"IN": ["call", "calling", "message", "messaging"]}}, {"LOWER": {"IN": ["me", "us"]}}],
+    [{"LOWER": {"IN": ["stop", "quit"]}}, {"LOWER": {"IN": ["sending", "send"]}}, {"LOWER": {"IN": ["me", "us"]}, "OP": "?"},
+     {"LOWER": {"IN": ["emails", "mails", "messages", "texts", "sms", "spam", "calls", "notifications", "whatsapp",
+                       "surveys", "promotions"]}}],
     [{"LOWER": {"IN": ["unsubscribe", "opt-out", "optout"]}}],
     [{"LOWER": "opt"}, {"LOWER": "out"}],
 ]
@@ -164,8 +170,10 @@ class Candidate:
 def _context(doc, span, kind: str, value: str, rule_ok: bool) -> tuple[str, ...]:
     """Hashed-feature strings for one candidate: type, value, rule verdict, nearby words and sentence words."""
     sent = span.sent
-    f = [f"t={kind}", f"v={kind}:{value}", f"rule={int(rule_ok)}", f"{kind}|rule={int(rule_ok)}",
-         f"{kind}|ev={span.text.lower()}", f"len={min(len(doc) // 10, 6)}"]
+    f = [f"t={kind}", f"rule={int(rule_ok)}", f"{kind}|rule={int(rule_ok)}", f"len={min(len(doc) // 10, 6)}"]
+    # channel and language gates judge the context, not the value: values rare in training must pass too
+    if kind not in ("language", "channel") or value in ("regional", "other"):
+        f += [f"v={kind}:{value}", f"{kind}|ev={span.text.lower()}"]
     for k in (1, 2, 3):
         if span.start - k >= sent.start:
             f.append(f"{kind}|L{k}={doc[span.start - k].lower_}")
@@ -274,6 +282,10 @@ class PreferenceExtractor:
                 add("channel", value, span, False, 0.5)
             elif kind == "channel":
                 ok, conf = self._channel_ok(span, value, sent, words)
+                if ok and span.text.lower() in GENERIC_CONTACT and any(
+                        lab.startswith("channel:") and lab != "channel:callback" and other.sent == sent
+                        for lab, other in matches):
+                    ok = False  # "please contact me by email" asks for email, not a callback
                 add("channel", value, span, ok, conf)
             elif kind == "language":
                 if value == "regional":

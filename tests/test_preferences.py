@@ -25,6 +25,9 @@ def prefs(ex, text):
     ("Associate cut my call and never tried to call back", set()),
     ("Need to learn English speaking skills", set()),
     ("very good service", set()),
+    ("Stop sending me emails", {("do_not_contact", "email")}),
+    ("Please contact me by email", {("channel", "email")}),
+    ("I would prefer to speak with someone in Spanish", {("language", "Spanish")}),
 ])
 def test_extraction(ex, text, expected):
     assert prefs(ex, text) == expected
