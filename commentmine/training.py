@@ -189,6 +189,47 @@ def fit_heads(model: ThemeClassifier, data: Labeled, sentiment_extra=None, seed:
     return info
 
 
+def _heads_card(meta: dict, dev: dict | None) -> list[str]:
+    """Model-card lines for the sentiment, alert and preference-gate heads that were trained."""
+    dev = dev or {}
+    lines = []
+    if "sentiment" in meta:
+        s, d = meta["sentiment"], dev.get("sentiment", {})
+        lines += ["## Sentiment head", "",
+                  f"- 3-class logistic head (negative / neutral / positive) on {s['trained_on']} texts; "
+                  "`mixed` is decided per clause.",
+                  f"- Held-out 20% of `{s['extra']}`: macro F1 {s.get('extra_heldout_macro_f1')} "
+                  f"on {s.get('extra_heldout_n')} texts." if s.get("extra") else "- No extra sentiment data."]
+        if d:
+            lines.append(f"- Held-out labeled file: 3-class macro F1 {d['macro_f1_3class']}, 4-class "
+                         f"{d['macro_f1_4class']}, mixed F1 {d['mixed_f1']}.")
+        lines.append("")
+    if "alerts" in meta:
+        c, d = meta["alerts"]["cv"], dev.get("alerts")
+        lines += ["## Alert head", "",
+                  f"- Logistic head over the shared features, sentiment and reason rules; threshold {c['threshold']} "
+                  f"chosen for out-of-fold recall 0.9 (CV precision {c['precision']}, recall {c['recall']})."]
+        if d:
+            lines.append(f"- Held-out labeled file: precision {d['precision']}, recall {d['recall']} "
+                         f"({d['predicted']} flagged, {d['support']} true).")
+        lines.append("")
+    if "preferences" in meta:
+        lines += ["## Preference gate", "",
+                  "- Logistic gate over hashed context of each rule candidate; thresholds per type from grouped "
+                  "5-fold CV. Types with too few examples keep the rules' verdict.", "",
+                  "| type | CV precision | CV recall | rules precision | rules recall | positive candidates |",
+                  "|---|---|---|---|---|---|"]
+        for t, m in meta["preferences"]["cv"].items():
+            lines.append(f"| {t} | {m['precision']:.3f} | {m['recall']:.3f} | {m['rules']['precision']:.3f} | "
+                         f"{m['rules']['recall']:.3f} | {m['support']} |")
+        d = dev.get("preferences")
+        if d:
+            lines += ["", f"- Held-out labeled file, type level: precision {d['precision']}, recall {d['recall']} "
+                      f"({d['support']} gold); value accuracy {d['value_accuracy']} on {d['value_n']}."]
+        lines.append("")
+    return lines
+
+
 def _oof_sentiment(model, data: Labeled, rows: list[int], shared, seed: int) -> np.ndarray:
     """Out-of-fold sentiment probabilities, so the alert head does not learn from overconfident ones."""
     from sklearn.model_selection import KFold
@@ -241,6 +282,7 @@ def model_card(model: ThemeClassifier, meta: dict, dev: dict | None = None) -> s
         lines += [f"| {n} | {m['precision']:.3f} | {m['recall']:.3f} | {m['f1']:.3f} | {m['support']} |"
                   for n, m in dev["themes"].items()]
         lines.append("")
+    lines += _heads_card(meta, dev)
     lines += ["## Limits",
               "- Trained on one e-commerce contact center's comments (English and Hinglish); other domains may need "
               "taxonomy phrases or retraining.",

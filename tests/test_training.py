@@ -42,3 +42,15 @@ def test_train_writes_reproducible_model(tmp_path, tiny_data):
     assert load_model(f1).tag(texts) == load_model(f2).tag(texts)
     result = evaluate(f1, src)
     assert result["micro_f1"] > 0.5
+
+
+def test_model_card_lists_trained_heads(tiny_model):
+    from commentmine.training import model_card
+
+    meta = {"name": "m", "training_data": {"file": "x.jsonl", "records": 3, "sha256": "-"},
+            "sentiment": {"trained_on": 20, "extra": None},
+            "alerts": {"cv": {"threshold": 0.3, "precision": 0.4, "recall": 0.9}},
+            "preferences": {"cv": {"channel": {"precision": 0.7, "recall": 0.6, "support": 12,
+                                               "rules": {"precision": 0.5, "recall": 0.7}}}}}
+    card = model_card(tiny_model, meta)
+    assert "## Sentiment head" in card and "## Alert head" in card and "| channel | 0.700 | 0.600 |" in card
