@@ -75,6 +75,17 @@ def test_cli_bad_url_and_missing_column(export):
     assert r.exit_code == 2 and "--customer-column 'nope' not found" in r.output
 
 
+def test_model_version_names_what_decided(export, tmp_path):
+    gated, rules = f"sqlite:///{tmp_path / 'g.db'}", f"sqlite:///{tmp_path / 'r.db'}"
+    store_notes(export, gated, "cust", "rid")
+    store_notes(export, rules, "cust", "rid", rules_only=True)
+    assert {json.loads(x)["model_version"].rsplit("-", 1)[-1] for x in export_notes(rules, "jsonl")} == {"rules"}
+    assert all("themes-default" in json.loads(x)["model_version"] for x in export_notes(gated, "jsonl"))
+    r = runner.invoke(app, ["notes", "add", str(export), "--customer-column", "cust", "--db", gated,
+                            "--model", str(tmp_path / "nope")])
+    assert r.exit_code == 2 and "model folder not found" in r.output
+
+
 def _get(url, token=None):
     req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
     try:
