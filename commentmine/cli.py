@@ -140,6 +140,18 @@ def evaluate(
     for name, m in result["themes"].items():
         typer.echo(f"{name:<20}{m['precision']:>10.3f}{m['recall']:>10.3f}{m['f1']:>10.3f}{m['support']:>10}")
     typer.echo(f"\nmacro F1 {result['macro_f1']:.3f}   micro F1 {result['micro_f1']:.3f}   ({result['n']} comments)")
+    if "sentiment" in result:
+        s = result["sentiment"]
+        typer.echo(f"sentiment: 3-class macro F1 {s['macro_f1_3class']:.3f} ({s['n_3class']}), "
+                   f"4-class {s['macro_f1_4class']:.3f}, mixed F1 {s['mixed_f1']:.3f}")
+    if "alerts" in result:
+        a, h = result["alerts"], result["alerts"]["high_priority"]
+        typer.echo(f"alerts: precision {a['precision']:.3f} recall {a['recall']:.3f} ({a['predicted']} flagged, "
+                   f"{a['support']} true); high priority only: precision {h['precision']:.3f} recall {h['recall']:.3f}")
+    if "preferences" in result:
+        p = result["preferences"]
+        typer.echo(f"preferences (type level): precision {p['precision']:.3f} recall {p['recall']:.3f} "
+                   f"({p['support']} gold); value accuracy {p['value_accuracy']:.3f} ({p['value_n']})")
 
 
 @app.command()
@@ -151,12 +163,15 @@ def train(
     eval_file: Optional[Path] = typer.Option(None, "--eval", help="Held-out labels scored into the model card"),
     sentiment_extra: Optional[Path] = typer.Option(
         None, help="CSV with text + sentiment to add to sentiment training (20% held out, scored into meta)"),
+    alert_recall: float = typer.Option(0.9, min=0.05, max=1.0,
+                                       help="Out-of-fold recall the alert threshold is set for (lower: fewer, surer alerts)"),
 ):
     """Train a theme model; thresholds by cross-validation; writes a model folder with a card."""
     from .training import train as run
 
     with _errors():
-        model, folder = run(labeled, out, taxonomy, seed, eval_path=eval_file, sentiment_extra=sentiment_extra)
+        model, folder = run(labeled, out, taxonomy, seed, eval_path=eval_file, sentiment_extra=sentiment_extra,
+                            alert_recall=alert_recall)
     f1 = {k: v["f1"] for k, v in model.cv_metrics_.items()}
     typer.echo(json.dumps({"model": str(folder), "cv_f1": f1}, indent=2))
 

@@ -75,7 +75,7 @@ def read_labels(path: str | Path) -> Labeled:
 
 def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None = None, seed: int = 0,
           encoder=ENCODER_STATIC, eval_path: str | Path | None = None,
-          sentiment_extra: str | Path | None = None, seed_examples: bool = True,
+          sentiment_extra: str | Path | None = None, seed_examples: bool = True, alert_recall: float = 0.9,
           **params) -> tuple[ThemeClassifier, Path]:
     """Fit a :class:`ThemeClassifier` on a labeled file and save it as a model folder.
 
@@ -95,7 +95,7 @@ def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None 
     tax = load_taxonomy(taxonomy)
     model = ThemeClassifier(taxonomy=tax, encoder=encoder, random_state=seed, **params)
     model.fit(data.texts, data.themes, sample_weight=weights)
-    heads = fit_heads(model, data, sentiment_extra, seed, weights)
+    heads = fit_heads(model, data, sentiment_extra, seed, weights, alert_recall)
     cvm = model.cv_metrics_
     f1s = [m["f1"] for m in cvm.values()]
     meta = {
@@ -137,8 +137,13 @@ def split_extra(texts: list[str], labels: list[str], seed: int = 0):
     return train_test_split(texts, labels, test_size=0.2, random_state=seed, stratify=labels)
 
 
-def fit_heads(model: ThemeClassifier, data: Labeled, sentiment_extra=None, seed: int = 0, weights=None) -> dict:
-    """Fit the sentiment and alert heads when the labels carry them; returns their metrics for meta.json."""
+def fit_heads(model: ThemeClassifier, data: Labeled, sentiment_extra=None, seed: int = 0, weights=None,
+              alert_recall: float = 0.9) -> dict:
+    """Fit the sentiment, alert and preference heads the labels allow; returns their metrics for meta.json.
+
+    `alert_recall` is the out-of-fold recall the alert threshold is set for: lower it
+    when the recovery team cannot call back that many customers.
+    """
     info: dict = {}
     sent_rows = [i for i, r in enumerate(data.records) if r.get("sentiment") in CLASSES]
     # seed examples alone do not make a sentiment or alert training set
@@ -172,7 +177,7 @@ def fit_heads(model: ThemeClassifier, data: Labeled, sentiment_extra=None, seed:
         shared = model.features(texts)
         sent_p = _oof_sentiment(model, data, alert_rows, shared, seed)
         hits, _ = alert_rules().match(texts)
-        model.alerts_ = AlertClassifier(random_state=seed).fit(shared, sent_p, hits, y)
+        model.alerts_ = AlertClassifier(target_recall=alert_recall, random_state=seed).fit(shared, sent_p, hits, y)
         info["alerts"] = {"trained_on": len(texts), "cv": model.alerts_.cv_metrics_}
     pref_rows = [i for i, r in enumerate(data.records) if isinstance(r.get("preferences"), list)
                  and not str(r.get("id", "")).startswith("seed-")]
@@ -351,6 +356,10 @@ def _evaluate_heads(model: ThemeClassifier, data: Labeled, results: list[dict]) 
         out["alerts"] = {"precision": round(float(precision_score(ya, pa, zero_division=0)), 4),
                          "recall": round(float(recall_score(ya, pa, zero_division=0)), 4),
                          "support": int(sum(ya)), "predicted": int(sum(pa))}
+        ph = [results[i]["alert_priority"] == "high" for i in arows]
+        out["alerts"]["high_priority"] = {"precision": round(float(precision_score(ya, ph, zero_division=0)), 4),
+                                          "recall": round(float(recall_score(ya, ph, zero_division=0)), 4),
+                                          "predicted": int(sum(ph))}
     prows = [i for i, r in enumerate(data.records) if isinstance(r.get("preferences"), list)]
     if prows:
         extractor = PreferenceExtractor(getattr(model, "preferences_", None))

@@ -40,3 +40,15 @@ def test_low_score_and_repeated_contact():
     assert out[0]["alert"] and out[0]["alert_reasons"] == ["repeated_contact_unresolved", "low_score"]
     out = _decide([0.2], [-0.5], hits=[[0, 1]], scores=np.array([np.nan]), themes=[{"themes": []}])
     assert not out[0]["alert"]
+
+
+def test_lower_target_recall_gives_a_surer_threshold(tiny_model, tiny_data):
+    from commentmine.alerts import AlertClassifier
+    from conftest import ALERT
+
+    texts = tiny_data[0]
+    shared = tiny_model.features(texts)
+    sent = np.zeros((len(texts), 3))
+    hits = np.zeros((len(texts), 5))
+    t = {r: AlertClassifier(target_recall=r, cv=2).fit(shared, sent, hits, ALERT).threshold_ for r in (0.5, 1.0)}
+    assert t[0.5] >= t[1.0]
