@@ -214,7 +214,8 @@ class PreferenceExtractor:
         self.matcher.add("time", [
             [{"LOWER": {"IN": ["after", "before", "between", "from", "around", "by"]}}, {"LIKE_NUM": True}, ampm],
             [{"LOWER": {"IN": ["after", "before", "between", "from", "around", "by"]}}, {"LIKE_NUM": True},
-             {"LOWER": {"IN": ["-", "to", "and"]}}, {"LIKE_NUM": True}, ampm],
+             {**ampm, "OP": "?"}, {"LOWER": {"IN": ["-", "to", "and"]}}, {"LIKE_NUM": True}, ampm],
+            [{"LOWER": {"IN": ["anytime", "any"]}}, {"LOWER": "time", "OP": "?"}],
             [{"LOWER": {"IN": ["after", "before", "between", "from", "around", "by"]}},
              {"TEXT": {"REGEX": r"^\d{1,2}(:\d{2})?(am|pm)$"}}],
             [{"LOWER": {"IN": ["in", "during", "on", "only", "weekends", "mornings", "evenings"]}},
@@ -250,22 +251,19 @@ class PreferenceExtractor:
             out.append(Candidate(p, rule_ok, _context(doc, span, kind, value, rule_ok)))
 
         strings = self.nlp.vocab.strings
-        dnc_spans = []
+        dnc_spans, time_spans = [], []
         for match_id, start, end in self.matcher(doc):
-            label = strings[match_id]
-            span = doc[start:end]
-            if label == "dnc":
-                dnc_spans.append(span)
-            elif label == "time":
-                window = self._window(span)
-                if not window:
-                    continue
-                sent = span.sent
-                ok = any(t.lower_ in ("call", "contact", "reach", "available", "phone", "callback", "free",
-                                      "busy", "ring") for t in sent) \
-                    and any(t.lower_ in REQUEST_CUES | {"me", "only", "can", "could"} for t in sent) \
-                    and not PAST_CONTACT.search(sent.text)
-                add("contact_time", window, span, ok, 0.7, sent.text.strip()[:200])
+            (dnc_spans if strings[match_id] == "dnc" else time_spans).append(doc[start:end])
+        for span in filter_spans(time_spans):  # "between 7 am and 10 pm", not also "between 7 am"
+            window = self._window(span)
+            if not window:
+                continue
+            sent = span.sent
+            ok = any(t.lower_ in ("call", "contact", "reach", "available", "phone", "callback", "free",
+                                  "busy", "ring") for t in sent) \
+                and any(t.lower_ in REQUEST_CUES | {"me", "only", "can", "could"} for t in sent) \
+                and not PAST_CONTACT.search(sent.text)
+            add("contact_time", window, span, ok, 0.7, sent.text.strip()[:200])
         for span in filter_spans(dnc_spans):
             add("do_not_contact", self._dnc_channel(span), span, True, 0.85)
         dnc_tokens = {i for s in dnc_spans for i in range(s.start, s.end)}
@@ -338,6 +336,8 @@ class PreferenceExtractor:
     @staticmethod
     def _window(span) -> str | None:
         words = [t.lower_ for t in span]
+        if words[0] in ("anytime", "any"):
+            return "any time" if words[0] == "anytime" or words[1:] == ["time"] else None
         for w in words:
             if w in TIME_WORDS:
                 return TIME_WORDS[w]

@@ -26,6 +26,8 @@ def prefs(ex, text):
     ("Need to learn English speaking skills", set()),
     ("very good service", set()),
     ("Stop sending me emails", {("do_not_contact", "email")}),
+    ("You can call me any time", {("contact_time", "any time")}),
+    ("Please call me between 7 am and 10 pm", {("contact_time", "07:00-22:00"), ("channel", "callback")}),
     ("Please contact me by email", {("channel", "email")}),
     ("I would prefer to speak with someone in Spanish", {("language", "Spanish")}),
 ])
