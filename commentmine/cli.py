@@ -46,6 +46,8 @@ def tag(
     scheduler: Optional[str] = typer.Option(None, help="Dask scheduler address (default: start a LocalCluster)"),
     workers: int = typer.Option(2, help="LocalCluster worker processes (dask engine)"),
     output_format: str = typer.Option("parquet", help="Part format for the dask engine: parquet or csv"),
+    sentiment: str = typer.Option("fast", help="fast (default head, ~10k rows/s) or accurate (fine-tuned "
+                                  "MiniLM, ~50x slower; needs commentmine[train])"),
 ):
     """Tag every comment of an export with themes, scores and evidence spans."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -54,6 +56,8 @@ def tag(
 
     if engine == "dask":
         with _errors():
+            if sentiment != "fast":
+                raise OutputError("--sentiment accurate runs with --engine local only")
             from .dask import tag_to_folder
 
             rows = tag_to_folder(input, output, model, text_column, taxonomy, scheduler, workers, output_format,
@@ -76,7 +80,7 @@ def tag(
                 progress.update(task, rate=(t.completed / t.elapsed) if t.elapsed else 0.0)
 
             summary = tag_file(input, output, text_column, id_column, model, taxonomy, chunksize,
-                               jobs or None, advance, score_column)
+                               jobs or None, advance, score_column, sentiment=sentiment)
         if not quiet:
             typer.echo(f"tagged {summary.rows:,} rows ({summary.tagged:,} with a theme) from column "
                        f"{summary.text_column!r} -> {summary.output}", err=True)
@@ -127,12 +131,13 @@ def evaluate(
     labeled: Path = typer.Argument(..., help="Labeled JSONL/CSV with text and themes"),
     model: Optional[Path] = typer.Option(None, help="Model folder (default: the shipped model)"),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table"),
+    sentiment: str = typer.Option("fast", help="fast, or accurate to also score the fine-tuned sentiment head"),
 ):
     """Per-theme precision, recall, F1 and support, macro and micro F1."""
     from .training import evaluate as run
 
     with _errors():
-        result = run(model, labeled)
+        result = run(model, labeled, sentiment)
     if as_json:
         typer.echo(json.dumps(result, indent=2))
         return
@@ -143,7 +148,9 @@ def evaluate(
     if "sentiment" in result:
         s = result["sentiment"]
         typer.echo(f"sentiment: 3-class macro F1 {s['macro_f1_3class']:.3f} ({s['n_3class']}), "
-                   f"4-class {s['macro_f1_4class']:.3f}, mixed F1 {s['mixed_f1']:.3f}")
+                   f"4-class {s['macro_f1_4class']:.3f}, mixed F1 {s['mixed_f1']:.3f}"
+                   + (f"; accurate head 3-class {s['accurate_macro_f1_3class']:.3f}"
+                      if "accurate_macro_f1_3class" in s else ""))
     if "alerts" in result:
         a, h = result["alerts"], result["alerts"]["high_priority"]
         typer.echo(f"alerts: precision {a['precision']:.3f} recall {a['recall']:.3f} ({a['predicted']} flagged, "
@@ -163,6 +170,8 @@ def train(
     eval_file: Optional[Path] = typer.Option(None, "--eval", help="Held-out labels scored into the model card"),
     sentiment_extra: Optional[Path] = typer.Option(
         None, help="CSV with text + sentiment to add to sentiment training (20% held out, scored into meta)"),
+    sentiment_accurate: bool = typer.Option(False, "--sentiment-accurate",
+                                            help="Also fine-tune MiniLM for `tag --sentiment accurate` (~15 min)"),
     alert_recall: float = typer.Option(0.9, min=0.05, max=1.0,
                                        help="Out-of-fold recall the alert threshold is set for (lower: fewer, surer alerts)"),
 ):
@@ -171,7 +180,7 @@ def train(
 
     with _errors():
         model, folder = run(labeled, out, taxonomy, seed, eval_path=eval_file, sentiment_extra=sentiment_extra,
-                            alert_recall=alert_recall)
+                            alert_recall=alert_recall, sentiment_accurate=sentiment_accurate)
     f1 = {k: v["f1"] for k, v in model.cv_metrics_.items()}
     typer.echo(json.dumps({"model": str(folder), "cv_f1": f1}, indent=2))
 

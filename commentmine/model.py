@@ -4,6 +4,7 @@ A model folder holds
 - ``config.json``: estimator parameters and the word vocabulary,
 - ``weights.safetensors``: linear heads, thresholds and IDF vectors,
 - ``heads.safetensors``: sentiment, alert and preference-gate heads, when trained,
+- ``sentiment-accurate/``: LoRA adapter of the opt-in fine-tuned MiniLM sentiment head, when trained,
 - ``taxonomy.toml``: the themes the model was trained with,
 - ``encoder/``: static embeddings (model2vec, safetensors), when used,
 - ``meta.json``: versions, training-data hash, metrics and the sha256 of every file,
@@ -108,6 +109,11 @@ def save_model(model: ThemeClassifier, folder: str | Path, meta: dict | None = N
             config["preferences"] = {"params": gate.get_params(), "intercept": gate.intercept_,
                                      "thresholds": gate.thresholds_, "cv_metrics": gate.cv_metrics_}
             heads["preference_coef"] = gate.coef_
+        accurate = getattr(model, "sentiment_accurate_", None)
+        if accurate is not None:
+            from .sentiment_accurate import FOLDER
+
+            accurate.save(tmp / FOLDER)
         if heads:
             (tmp / "config.json").write_text(json.dumps(config, ensure_ascii=False, sort_keys=True), "utf-8")
             save_file({k: np.ascontiguousarray(v, dtype=np.float32) for k, v in heads.items()},
@@ -140,8 +146,13 @@ def read_meta(folder: str | Path) -> dict:
 
 
 def load_model(folder: str | Path | None = None, taxonomy: str | Path | None = None,
-               verify: bool = True) -> ThemeClassifier:
-    """Load a model folder; `taxonomy` (a TOML file) edits or adds themes on top of the model's."""
+               verify: bool = True, sentiment: str = "fast") -> ThemeClassifier:
+    """Load a model folder; `taxonomy` (a TOML file) edits or adds themes on top of the model's.
+
+    ``sentiment="accurate"`` also loads the fine-tuned MiniLM sentiment head (needs torch).
+    """
+    if sentiment not in ("fast", "accurate"):
+        raise ModelError(f"unknown sentiment mode {sentiment!r}; use fast or accurate")
     folder = Path(folder) if folder is not None else default_model_path()
     if not folder.is_dir():
         raise ModelError(f"{folder}: model folder not found; pass --model DIR or train one with: commentmine train LABELED.jsonl --out DIR")
@@ -227,6 +238,11 @@ def load_model(folder: str | Path | None = None, taxonomy: str | Path | None = N
     model.cv_metrics_ = meta.get("cv_metrics", {})
     model.meta_ = meta
     model.path_ = str(folder)
+    model.sentiment_accurate_ = None
+    if sentiment == "accurate":
+        from .sentiment_accurate import FOLDER, AccurateSentiment
+
+        model.sentiment_accurate_ = AccurateSentiment.load(folder / FOLDER)
     return model
 
 

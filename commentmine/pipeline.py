@@ -62,7 +62,10 @@ def analyze(texts: list[str], model: ThemeClassifier, scores: np.ndarray | None 
     if sentiment is None or not texts:
         return results
     sent_p = sentiment.predict_proba(texts, F)
-    sent = sentiment.score_comments(texts, F, results, model.features, sent_p)
+    accurate = getattr(model, "sentiment_accurate_", None)
+    # the alert head was trained on the fast head's probabilities, so it keeps reading those
+    shown = accurate.predict_proba(texts) if accurate is not None else sent_p
+    sent = sentiment.score_comments(texts, F, results, model.features, shown)
     empty = [not t.strip() for t in texts]
     for r, s_, e in zip(results, sent, empty):
         r.update(s_)
@@ -121,15 +124,19 @@ def tag_frame(df: pd.DataFrame, model: ThemeClassifier | None = None, text_colum
 _MODEL_CACHE: dict = {}
 
 
-def _cached_model(model_path, taxonomy) -> ThemeClassifier:
-    key = (str(model_path), str(taxonomy))
+def _cached_model(model_path, taxonomy, sentiment: str = "fast") -> ThemeClassifier:
+    key = (str(model_path), str(taxonomy), sentiment)
     if key not in _MODEL_CACHE:
-        _MODEL_CACHE[key] = load_model(model_path, taxonomy)
+        _MODEL_CACHE[key] = load_model(model_path, taxonomy, sentiment=sentiment)
     return _MODEL_CACHE[key]
 
 
-def _init_worker(model_path, taxonomy) -> None:
-    _cached_model(model_path, taxonomy)
+def _init_worker(model_path, taxonomy, sentiment: str = "fast") -> None:
+    if sentiment == "accurate":
+        import torch
+
+        torch.set_num_threads(1)  # one core per worker process
+    _cached_model(model_path, taxonomy, sentiment)
 
 
 def _tag_and_render(frame: pd.DataFrame, model: ThemeClassifier, text_column: str, fmt: str,
@@ -142,8 +149,9 @@ def _tag_and_render(frame: pd.DataFrame, model: ThemeClassifier, text_column: st
 
 
 def _worker_chunk(args) -> tuple[int, Rendered]:
-    frame, text_column, fmt, add_row_id, score, select, model_path, taxonomy = args
-    return _tag_and_render(frame, _cached_model(model_path, taxonomy), text_column, fmt, add_row_id, score, select)
+    frame, text_column, fmt, add_row_id, score, select, model_path, taxonomy, sentiment = args
+    return _tag_and_render(frame, _cached_model(model_path, taxonomy, sentiment), text_column, fmt, add_row_id,
+                           score, select)
 
 
 def _score_spec(export, score_column: str | None) -> tuple[str, str] | None:
@@ -180,16 +188,17 @@ def tag_file(input_path: str | Path, output_path: str | Path, text_column: str |
              id_column: str | None = None, model_path: str | Path | None = None,
              taxonomy: str | Path | None = None, chunksize: int = 20000, jobs: int | None = None,
              progress: Callable[[int], None] | None = None, score_column: str | None = None,
-             select: Callable[[pd.DataFrame], pd.DataFrame] | None = None) -> TagSummary:
+             select: Callable[[pd.DataFrame], pd.DataFrame] | None = None, sentiment: str = "fast") -> TagSummary:
     """Tag an export file into `output_path` in chunks, `jobs` processes in parallel.
 
     `select` (picklable) maps each tagged chunk to what is written, e.g. only alerting rows.
+    `sentiment` is ``fast`` (the default head) or ``accurate`` (fine-tuned MiniLM, ~50x slower).
 
     The output is written to a temp file and renamed on success, so a failed run
     leaves no partial output. `progress` is called with the rows done per chunk.
     """
     export = open_export(input_path, text_column, id_column, chunksize)
-    model = _cached_model(model_path, taxonomy)  # fail fast on a bad model or taxonomy
+    model = _cached_model(model_path, taxonomy, sentiment)  # fail fast on a bad model or taxonomy
     jobs = jobs or min(os.cpu_count() or 1, 4)
     if jobs > 1:
         # one core per worker: the tokenizer's own thread pool would only contend with the other workers
@@ -215,10 +224,11 @@ def tag_file(input_path: str | Path, output_path: str | Path, text_column: str |
                 finish(_tag_and_render(chunk, model, export.text_column, writer.format, add_row_id, score, select),
                        len(chunk))
         else:
-            with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path, taxonomy)) as pool:
+            with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path, taxonomy, sentiment)) as pool:
                 pending: deque = deque()
                 for chunk in chunks:
-                    args = (chunk, export.text_column, writer.format, add_row_id, score, select, model_path, taxonomy)
+                    args = (chunk, export.text_column, writer.format, add_row_id, score, select, model_path, taxonomy,
+                            sentiment)
                     pending.append((pool.submit(_worker_chunk, args), len(chunk)))
                     if len(pending) >= 2 * jobs:
                         future, n = pending.popleft()
