@@ -61,3 +61,15 @@ def test_sentiment_and_alerts_on_dev_set(shipped, shared_data):
     result = evaluate(shipped, shared_data / "survey_comments_dev_labeled.jsonl")
     assert result["sentiment"]["macro_f1_3class"] >= 0.85
     assert result["alerts"]["recall"] >= 0.85
+
+
+def test_shipped_accurate_sentiment(shared_data):
+    pytest.importorskip("peft")
+    from commentmine.pipeline import analyze
+
+    accurate = load_model(default_model_path(), sentiment="accurate")
+    texts = ["no complaints", "not bad", "could have been better", "bahut accha", "worst service ever"]
+    assert [r["sentiment"] for r in analyze(texts, accurate)] == ["positive", "positive", "negative", "positive",
+                                                                 "negative"]
+    result = evaluate(accurate, shared_data / "survey_comments_dev_labeled.jsonl")
+    assert result["sentiment"]["accurate_macro_f1_3class"] >= 0.85
