@@ -8,6 +8,10 @@ a request ("please email me", "provide a call option"); a negated request
 ("don't call me", "stop calling") is ``do_not_contact`` and never a channel; a
 complaint about a past contact ("the agent called me at midnight") is not a
 preference. Each preference has its evidence span and a confidence.
+
+The rules propose :class:`Candidate` s with their own verdict; a trained
+:class:`PreferenceGate` (stored in the model folder) may re-decide each one from
+its context. Without a gate the rules' verdict stands.
 """
 
 from __future__ import annotations
