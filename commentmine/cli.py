@@ -368,6 +368,7 @@ def notes_export(
     import os
     import tempfile
 
+    from .io import publish
     from .notes import export_notes
 
     with _errors():
@@ -383,7 +384,7 @@ def notes_export(
             with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
                 for part in parts:
                     f.write(part)
-            os.replace(tmp, output)
+            publish(tmp, output)
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)

@@ -327,6 +327,17 @@ def render(frame: pd.DataFrame, fmt: str) -> Rendered:
     return Rendered(len(frame), columns, data)
 
 
+def publish(tmp: str | Path, path: str | Path) -> None:
+    """Move a finished temp file into place, with the permissions a plain ``open()`` would have given it.
+
+    ``mkstemp`` creates files readable by their owner only; outputs are meant to be shared.
+    """
+    mask = os.umask(0)
+    os.umask(mask)
+    os.chmod(tmp, 0o666 & ~mask)
+    os.replace(tmp, path)
+
+
 class AtomicWriter:
     """Write DataFrame chunks to a temp file beside `path`; rename into place on success.
 
@@ -407,7 +418,7 @@ class AtomicWriter:
                     from openpyxl import Workbook
 
                     Workbook().save(self.tmp)
-                os.replace(self.tmp, self.path)
+                publish(self.tmp, self.path)
         finally:
             if self.tmp.exists():
                 self.tmp.unlink()

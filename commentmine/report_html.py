@@ -16,6 +16,7 @@ import pandas as pd
 from jinja2 import Environment
 
 from .errors import OutputError
+from .io import publish
 from .report import Report
 
 TITLES = {"themes": "Themes", "trends": "Trends", "drivers": "What drives the score", "likert": "Survey questions",
@@ -188,8 +189,7 @@ def write_report(rep: Report, path: str | Path, fmt: str | None = None) -> Path:
                     xw, sheet_name="examples", index=False)
         else:
             Path(tmp).write_text(render_html(rep) if fmt == "html" else render_markdown(rep), encoding="utf-8")
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)

@@ -146,3 +146,17 @@ def test_writer_formats(tmp_path, ext):
 def test_writer_rejects_unknown_extension(tmp_path):
     with pytest.raises(OutputError, match="unknown output extension"):
         AtomicWriter(tmp_path / "o.docx")
+
+
+def test_outputs_get_the_umask_permissions_not_mkstemps(tmp_path):
+    import os
+    import stat
+
+    out = tmp_path / "out.csv"
+    old = os.umask(0o022)
+    try:
+        with AtomicWriter(out) as w:
+            w.write(pd.DataFrame({"a": [1]}))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o644
