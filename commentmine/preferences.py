@@ -226,13 +226,13 @@ class PreferenceExtractor:
              {"LOWER": {"IN": ["the", "a"]}, "OP": "?"}, {"LOWER": {"IN": list(TIME_WORDS)}}],
         ])
 
-    def candidates(self, texts: list[str]) -> list[list[Candidate]]:
-        """Every rule candidate in each text, with the rules' verdict and its context features."""
-        return [self._candidates(doc) for doc in self.nlp.pipe(texts, batch_size=500)]
+    def candidates(self, texts: list[str], features: bool = True) -> list[list[Candidate]]:
+        """Every rule candidate in each text, with the rules' verdict and (if `features`) its context features."""
+        return [self._candidates(doc, features) for doc in self.nlp.pipe(texts, batch_size=500)]
 
     def extract(self, texts: list[str]) -> list[list[Preference]]:
         """Preferences stated in each text (deduplicated by type and value)."""
-        cands = self.candidates(texts)
+        cands = self.candidates(texts, features=self.gate is not None)  # rules alone need no context
         if self.gate is not None:
             keep = self.gate.decide(cands)
         else:
@@ -247,12 +247,12 @@ class PreferenceExtractor:
             out.append(list(prefs.values()))
         return out
 
-    def _candidates(self, doc) -> list[Candidate]:
+    def _candidates(self, doc, features: bool = True) -> list[Candidate]:
         out: list[Candidate] = []
 
         def add(kind, value, span, rule_ok, conf, evidence=None, code=None):
             p = Preference(kind, value, evidence or span.text, span.start_char, span.end_char, conf, code)
-            out.append(Candidate(p, rule_ok, _context(doc, span, kind, value, rule_ok)))
+            out.append(Candidate(p, rule_ok, _context(doc, span, kind, value, rule_ok) if features else ()))
 
         strings = self.nlp.vocab.strings
         dnc_spans, time_spans = [], []

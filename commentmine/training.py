@@ -114,14 +114,7 @@ def train(labels_path: str | Path, out: str | Path, taxonomy: str | Path | None 
         # the held-out numbers describe the default pipeline (fast sentiment), plus the accurate head's 3-class F1
         fast = copy.copy(model)
         fast.sentiment_accurate_ = None
-        dev = evaluate(fast, eval_path)
-        accurate = getattr(model, "sentiment_accurate_", None)
-        if accurate is not None and "sentiment" in dev:
-            data = read_labels(eval_path)
-            rows = [i for i, r in enumerate(data.records) if r.get("sentiment") in CLASSES]
-            dev["sentiment"]["accurate_macro_f1_3class"] = round(float(f1_score(
-                [data.records[i]["sentiment"] for i in rows], accurate.predict([data.texts[i] for i in rows]),
-                average="macro", zero_division=0)), 4)
+        dev = evaluate(fast, eval_path, accurate=getattr(model, "sentiment_accurate_", None))
         meta["heldout"] = {"file": Path(eval_path).name, "sha256": sha256_file(eval_path), **dev}
     card = model_card(model, meta, dev)
     return model, save_model(model, out, meta, card)
@@ -323,11 +316,13 @@ def model_card(model: ThemeClassifier, meta: dict, dev: dict | None = None) -> s
     return "\n".join(lines)
 
 
-def evaluate(model: ThemeClassifier | str | Path | None, labels_path: str | Path, sentiment: str = "fast") -> dict:
+def evaluate(model: ThemeClassifier | str | Path | None, labels_path: str | Path, sentiment: str = "fast",
+             accurate=None) -> dict:
     """Per-theme precision, recall, F1 and support plus macro and micro F1 on a labeled file.
 
     Also sentiment, alert and preference metrics where the labels carry them;
-    ``sentiment="accurate"`` scores a loaded model's fine-tuned sentiment head too.
+    ``sentiment="accurate"`` runs the pipeline with the model's fine-tuned sentiment head,
+    and `accurate` (an ``AccurateSentiment``) is scored 3-class next to a fast pipeline.
     """
     if not isinstance(model, ThemeClassifier):
         model = load_model(model, sentiment=sentiment)
@@ -344,7 +339,7 @@ def evaluate(model: ThemeClassifier | str | Path | None, labels_path: str | Path
     # one pass: the same themes `tag` writes, and the sentiment/alert fields for the head metrics
     results = analyze(data.texts, model)
     P = np.array([[n in r["themes"] for n in names] for r in results], dtype=int).reshape(len(results), len(names))
-    extra = _evaluate_heads(model, data, results)
+    extra = _evaluate_heads(model, data, results, accurate)
     present = [j for j in range(len(names)) if Y[:, j].sum() > 0]
     p, r, f, s = precision_recall_fscore_support(Y, P, average=None, zero_division=0)
     per = {names[j]: {"precision": round(float(p[j]), 4), "recall": round(float(r[j]), 4),
@@ -355,7 +350,7 @@ def evaluate(model: ThemeClassifier | str | Path | None, labels_path: str | Path
             **extra}
 
 
-def _evaluate_heads(model: ThemeClassifier, data: Labeled, results: list[dict]) -> dict:
+def _evaluate_heads(model: ThemeClassifier, data: Labeled, results: list[dict], accurate=None) -> dict:
     """Sentiment (3-class on non-mixed gold, and 4-class) and alert metrics where labels exist."""
     from sklearn.metrics import precision_score, recall_score
 
@@ -372,7 +367,7 @@ def _evaluate_heads(model: ThemeClassifier, data: Labeled, results: list[dict]) 
         per = f1_score(y3, pred3, labels=list(CLASSES), average=None, zero_division=0)
         y4 = [gold[i] for i in rows]
         p4 = [results[i]["sentiment"] for i in rows]
-        accurate = getattr(model, "sentiment_accurate_", None)
+        accurate = accurate if accurate is not None else getattr(model, "sentiment_accurate_", None)
         if accurate is not None:
             acc3 = accurate.predict(texts3)
         out["sentiment"] = {
